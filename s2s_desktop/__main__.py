@@ -1,0 +1,3 @@
+from s2s_desktop.cli import main
+
+raise SystemExit(main())

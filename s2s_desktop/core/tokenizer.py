@@ -66,15 +66,19 @@ class SentencePieceTokenizer(Tokenizer):
         self._unk = self._tgt.unk_id()
 
     def is_special(self, token: str) -> bool:
-        # tokens the model knows but sentencepiece does not (T5's <extra_id_N>, NLLB
-        # language codes) are added special tokens
-        return super().is_special(token) or (token != "<unk>" and self._tgt.piece_to_id(token) == self._unk)
+        # tags the model knows but sentencepiece does not (T5's <extra_id_N>) are
+        # added special tokens
+        return super().is_special(token) or (
+            token.startswith("<") and token.endswith(">") and token != "<unk>" and self._tgt.piece_to_id(token) == self._unk
+        )
 
     def encode(self, text: str) -> list[str]:
         return self._src.encode(text, out_type=str)
 
     def decode(self, tokens: Sequence[str]) -> str:
-        return self._tgt.decode_pieces([t for t in tokens if not self.is_special(t)])
+        text = self._tgt.decode_pieces([t for t in tokens if not self.is_special(t)])
+        # pieces outside the vocabulary come back verbatim, marker included
+        return text.replace(SPM_SPACE, " ").strip() if SPM_SPACE in text else text
 
 
 

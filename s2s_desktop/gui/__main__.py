@@ -1,0 +1,3 @@
+from s2s_desktop.gui.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,270 @@
+"""The job runner: one QThread that owns the loaded models and runs every slow thing.
+
+The GUI thread never runs inference, model loading or document parsing. It submits
+:class:`Job` objects; the runner executes them one at a time on its thread and reports
+back through Qt signals (queued into the GUI thread). Every job carries a
+:class:`~s2s_desktop.core.jobs.CancelToken`; a job cancelled before it starts is skipped,
+one cancelled while running stops at the engine's next check.
+
+Streaming output is coalesced here (at most one partial-text signal per
+``FLUSH_INTERVAL``), so a fast model cannot flood the GUI event loop.
+
+Nothing heavy is imported at module level: the engine (numpy, ctranslate2, sentencex)
+is imported on the worker thread the first time a model is needed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from s2s_desktop.core.errors import Cancelled, S2SError
+from s2s_desktop.core.jobs import CancelToken
+
+FLUSH_INTERVAL = 0.05  # seconds between coalesced streaming updates
+MAX_ENGINES = 3
+
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class EngineKey:
+    """What identifies a loaded engine: the model folder and where/how it runs."""
+
+    model_path: str
+    device: str = "auto"
+    compute_type: str = "auto"
+    threads: int = 0
+
+
+@dataclass
+class Job:
+    kind: str  # "load" | "translate" | "summarize" | "open"
+    engine: EngineKey | None = None
+    text: str = ""
+    path: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    id: int = field(default_factory=lambda: next(_ids))
+    cancel: CancelToken = field(default_factory=CancelToken)
+
+
+@dataclass
+class JobError:
+    message: str  # complete, user-facing
+    details: str = ""  # technical details (traceback) for the details toggle
+
+
+def describe_exception(exc: BaseException) -> JobError:
+    """Turn any exception into a user-facing message plus details."""
+    if isinstance(exc, S2SError):
+        cause = exc.__cause__ or exc.__context__
+        details = "".join(traceback.format_exception(type(cause), cause, cause.__traceback__)) if cause else ""
+        return JobError(str(exc), details)
+    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if isinstance(exc, MemoryError):
+        return JobError("Out of memory. Close other programs, pick a smaller model, or translate a shorter text.", details)
+    text = str(exc)
+    if "out of memory" in text.lower():
+        return JobError("Out of memory on the device. Try the CPU, a smaller compute type or a shorter text.", details)
+    return JobError(f"Unexpected error: {type(exc).__name__}: {text}", details)
+
+
+class Worker(QObject):
+    """Lives on the runner's thread; its slots run the jobs."""
+
+    started = Signal(int, str)  # job id, kind
+    modelReady = Signal(int, object)  # job id, {"id", "name", "pair", "device", "describe"}
+    progress = Signal(int, int, int, str)  # job id, done, total, label
+    translationStarted = Signal(int, object)  # job id, TextTranslation (GUI owns it from now on)
+    resultsReady = Signal(int, object)  # job id, list[SentenceResult]
+    partialsReady = Signal(int, object)  # job id, {sentence index: text so far}
+    documentLoaded = Signal(int, object)  # job id, Document
+    summaryReady = Signal(int, object)  # job id, SummaryResult
+    finished = Signal(int, object)  # job id, stats dict (tokens, seconds, tokens_per_second)
+    cancelled = Signal(int)
+    failed = Signal(int, object)  # job id, JobError
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._engines: dict[EngineKey, Any] = {}
+
+    # ------------------------------------------------------------- engines
+    def engine(self, job: Job):
+        key = job.engine
+        if key is None:
+            raise S2SError("No model is selected. Install one with Tools → Manage models…")
+        engine = self._engines.get(key)
+        if engine is None:
+            from s2s_desktop.core.engine import Engine
+
+            # one model per path: a different device/threads setting replaces it
+            for old in [k for k in self._engines if k.model_path == key.model_path]:
+                self._drop(old)
+            while len(self._engines) >= MAX_ENGINES:
+                self._drop(next(iter(self._engines)))
+            engine = Engine(key.model_path, key.device, key.compute_type, key.threads)
+            self._engines[key] = engine
+        else:  # most recently used last
+            self._engines[key] = self._engines.pop(key)
+        m = engine.manifest
+        self.modelReady.emit(job.id, {"id": m.id, "name": m.name or m.id, "pair": m.pair,
+                                      "device": engine.info.device, "compute_type": engine.info.compute_type,
+                                      "describe": engine.info.describe()})
+        return engine
+
+    def _drop(self, key: EngineKey) -> None:
+        engine = self._engines.pop(key, None)
+        if engine is not None:
+            engine.unload()
+
+    def unload_all(self) -> None:
+        for key in list(self._engines):
+            self._drop(key)
+
+    # ----------------------------------------------------------------- jobs
+    @Slot(object)
+    def run(self, job: Job) -> None:
+        if job.cancel.cancelled:  # superseded before it started
+            self.cancelled.emit(job.id)
+            return
+        self.started.emit(job.id, job.kind)
+        try:
+            getattr(self, "_" + job.kind)(job)
+        except Cancelled:
+            self.cancelled.emit(job.id)
+        except BaseException as exc:  # noqa: BLE001 - every failure is reported, none kills the thread
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            self.failed.emit(job.id, describe_exception(exc))
+
+    @Slot()
+    def shutdown(self) -> None:
+        self.unload_all()
+
+    def _load(self, job: Job) -> None:
+        self.engine(job)
+        self.finished.emit(job.id, {})
+
+    def _translate(self, job: Job) -> None:
+        from s2s_desktop.core.engine import TranslationOptions
+
+        engine = self.engine(job)
+        job.cancel.raise_if_cancelled()
+        translation = engine.start_text(job.text)
+        total = len(translation.sentences)
+        self.translationStarted.emit(job.id, translation)
+        options = TranslationOptions(beam_size=job.options.get("beam_size") or None,
+                                     max_output_tokens=job.options.get("max_output_tokens") or None)
+        beam = options.beam_size or engine.manifest.decoding.beam_size
+        results: list = []
+        partials: dict[int, str] = {}
+        last_flush = time.perf_counter()
+        done = 0
+
+        def flush() -> None:
+            nonlocal results, partials, last_flush
+            if results:
+                self.resultsReady.emit(job.id, results)
+                results = []
+            if partials:
+                self.partialsReady.emit(job.id, partials)
+                partials = {}
+            self.progress.emit(job.id, done, total, "Translating")
+            last_flush = time.perf_counter()
+
+        def on_token(event) -> None:
+            partials[event.index] = event.text
+            if time.perf_counter() - last_flush >= FLUSH_INTERVAL:
+                flush()
+
+        stream = engine.translate_sentences(translation.sentences, options, cancel=job.cancel,
+                                            on_token=on_token if beam == 1 else None)
+        for result in stream:
+            results.append(result)
+            partials.pop(result.index, None)
+            done += 1
+            if time.perf_counter() - last_flush >= FLUSH_INTERVAL:
+                flush()
+        flush()
+        self.finished.emit(job.id, dict(engine.last_stats))
+
+    def _summarize(self, job: Job) -> None:
+        from s2s_desktop.core.engine import SummaryOptions
+
+        engine = self.engine(job)
+        job.cancel.raise_if_cancelled()
+        options = SummaryOptions(beam_size=job.options.get("beam_size") or None,
+                                 max_output_tokens=job.options.get("max_output_tokens") or None)
+
+        def on_progress(p) -> None:
+            label = "Summarizing" if p.round == 1 else f"Summarizing (round {p.round})"
+            self.progress.emit(job.id, p.done, p.total, label)
+
+        result = engine.summarize(job.text, options, cancel=job.cancel, on_progress=on_progress)
+        self.summaryReady.emit(job.id, result)
+        seconds = result.seconds
+        self.finished.emit(job.id, {"tokens": result.output_tokens, "seconds": seconds,
+                                    "tokens_per_second": result.output_tokens / seconds if seconds > 0 else 0.0})
+
+    def _open(self, job: Job) -> None:
+        from s2s_desktop.core.documents import read_document
+
+        def on_progress(done: int, total: int) -> None:
+            self.progress.emit(job.id, done, total, "Reading")
+
+        started = time.perf_counter()
+        document = read_document(job.path, on_progress=on_progress, cancel=job.cancel)
+        self.documentLoaded.emit(job.id, document)
+        self.finished.emit(job.id, {"seconds": time.perf_counter() - started})
+
+
+class JobRunner(QObject):
+    """Owns the worker thread. ``submit`` queues a job; signals come from ``worker``."""
+
+    _request = Signal(object)
+    _shutdown = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("s2s-worker")
+        self.worker = Worker()
+        self.worker.moveToThread(self.thread)
+        self._request.connect(self.worker.run)
+        self._shutdown.connect(self.worker.shutdown)
+        self.thread.finished.connect(self.worker.deleteLater)
+        self.active: dict[int, Job] = {}  # submitted and not yet over
+        for signal in (self.worker.finished, self.worker.failed):
+            signal.connect(self._over)
+        self.worker.cancelled.connect(self._over)
+        self.thread.start()
+
+    def _over(self, job_id: int, *_args) -> None:
+        self.active.pop(job_id, None)
+
+    def submit(self, job: Job) -> Job:
+        self.active[job.id] = job
+        self._request.emit(job)
+        return job
+
+    def cancel(self, kinds: tuple[str, ...] | None = None) -> None:
+        for job in list(self.active.values()):
+            if kinds is None or job.kind in kinds:
+                job.cancel.cancel()
+
+    def busy(self, kinds: tuple[str, ...] | None = None) -> bool:
+        return any(kinds is None or j.kind in kinds for j in self.active.values())
+
+    def stop(self, timeout_ms: int = 15000) -> bool:
+        """Cancel everything, unload the models and end the thread; True when it ended."""
+        if not self.thread.isRunning():
+            return True
+        self.cancel()
+        self._shutdown.emit()
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)

@@ -34,6 +34,7 @@ class TranslationOptions:
     length_penalty: float | None = None
     no_repeat_ngram_size: int | None = None
     repetition_penalty: float | None = None
+    min_output_tokens: int = 0  # benchmarks fix the output length with min = max
     return_attention: bool = True
     max_batch_tokens: int = 2048
     use_cache: bool = True
@@ -277,8 +278,8 @@ class Engine:
         """Yield one SentenceResult per sentence: cached ones first, then as each
         length-sorted batch finishes. Token events stream in greedy mode."""
         options = options or TranslationOptions()
-        key_opts = (options.beam_size, options.max_output_tokens, options.length_penalty,
-                    options.no_repeat_ngram_size, options.repetition_penalty, options.return_attention)
+        key_opts = (options.beam_size, options.max_output_tokens, options.length_penalty, options.no_repeat_ngram_size,
+                    options.repetition_penalty, options.min_output_tokens, options.return_attention)
         started = time.perf_counter()
         produced = 0
         pending: dict[int, list[_Unit]] = {}
@@ -297,6 +298,8 @@ class Engine:
             longest = max(len(u.tokens) for u in batch)
             max_tokens = min(limit_out, self.manifest.max_output_tokens, 2 * longest + 10)
             kwargs = self._decode_kwargs(options, max_tokens + len(self.manifest.target_prefix), options.return_attention)
+            if options.min_output_tokens:
+                kwargs["min_decoding_length"] = min(options.min_output_tokens, max_tokens) + len(self.manifest.target_prefix)
             on_step = self._token_streamer(batch, on_token) if on_token else None
             results = self._run_batch(batch, kwargs, cancel, on_step)
             check(cancel)

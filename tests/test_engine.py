@@ -218,3 +218,18 @@ def test_broken_models_raise_model_error(tiny_models, tmp_path):
     bad = _with_manifest(tiny_models["tiny-en-de"], tmp_path / "bad", task="dance")
     with pytest.raises(ModelError, match="unknown task"):
         Engine(bad)
+
+
+def test_manifest_special_tokens_reach_the_model_and_are_stripped(tiny_models, tmp_path):
+    """OPUS-MT multi-target ">>deu<<" source tokens and NLLB/M2M100-style forced target prefixes."""
+    model = _with_manifest(tiny_models["tiny-en-de"], tmp_path / "prefixed", source_prefix=[">>deu<<"], target_prefix=["\u2581Das"])
+    engine = Engine(model, intra_threads=1)
+    (r,) = engine.translate_sentences(["The house is small."], GREEDY)
+    assert r.source_tokens[0] == ">>deu<<" and r.source_tokens[-1] == "</s>"
+    assert r.attention.shape == (len(r.target_tokens), len(r.source_tokens))
+    # the forced first token is not part of the output
+    assert r.target_tokens[0] != "\u2581Das"
+    assert not r.target.startswith("Das ")
+    events = []
+    list(engine.translate_sentences(["The house is small."], TranslationOptions(beam_size=1, use_cache=False), on_token=events.append))
+    assert events and events[-1].text == r.target

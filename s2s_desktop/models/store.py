@@ -26,7 +26,10 @@ def data_dir() -> Path:
 
 
 def resources_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "resources"
+    """resources/ of a source checkout, or s2s_desktop/resources once installed."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "resources"
+    return installed if installed.is_dir() else package.parent / "resources"
 
 
 def bundled_models_dir() -> Path:

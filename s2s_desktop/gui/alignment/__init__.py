@@ -1,0 +1,45 @@
+"""The attention-alignment viewer (issue 5).
+
+Integration in the main window::
+
+    from s2s_desktop.gui.alignment import AlignmentPanel, PaneHighlighter, connect
+
+    panel = AlignmentPanel()
+    self.alignment_dock.setWidget(panel)          # or AlignmentDock(self) as the dock
+    highlighter = PaneHighlighter(self.source_edit, self.target_edit)
+    connect(panel, highlighter)                   # cursor follows, hovers sync both ways
+
+    # a translation starts / results arrive / the source is edited:
+    panel.set_translation(text_translation, engine.tokenizer, engine.model_dir)
+    highlighter.set_translation(text_translation, engine.tokenizer)
+    panel.refresh(); highlighter.refresh()
+    panel.clear(); highlighter.clear()
+
+Nothing here imports torch/transformers; the all-heads mode does, lazily, on a worker
+thread.
+"""
+
+from s2s_desktop.gui.alignment.data import AlignmentData
+from s2s_desktop.gui.alignment.dock import AlignmentDock, AlignmentPanel
+from s2s_desktop.gui.alignment.heads import HeadsGrid, compute_cross_attentions, hf_checkpoint
+from s2s_desktop.gui.alignment.heatmap import HeatmapView
+from s2s_desktop.gui.alignment.highlighter import PaneHighlighter
+from s2s_desktop.gui.alignment.links import LinkView
+
+__all__ = [
+    "AlignmentData", "AlignmentDock", "AlignmentPanel", "HeadsGrid", "HeatmapView", "LinkView", "PaneHighlighter",
+    "compute_cross_attentions", "connect", "hf_checkpoint",
+]
+
+
+def connect(panel, highlighter) -> None:
+    """Wire a panel (or dock) and a pane highlighter together: the panel follows the
+    sentence under the cursor, and a word hovered in either shows in the other."""
+    highlighter.sentenceActivated.connect(panel.set_current_sentence)
+    highlighter.wordFocused.connect(lambda sentence, side, word: _focus(panel, sentence, side, word))
+    panel.wordHovered.connect(highlighter.highlight_word)
+
+
+def _focus(panel, sentence: int, side: str, word: int) -> None:
+    if sentence == panel.current_sentence():
+        panel.set_focus_word(side, word)

@@ -281,6 +281,7 @@ class ModelManager:
                            extra_space=max(0, need - inspection.download_bytes))
         except Cancelled:
             shutil.rmtree(downloads, ignore_errors=True)  # the user gave up on this one
+            _rmdir_if_empty(downloads.parent)
             raise
         shutil.rmtree(downloads / ".cache", ignore_errors=True)  # huggingface_hub's bookkeeping
 
@@ -307,6 +308,7 @@ class ModelManager:
                                                       cancel=cancel)
         except Cancelled:
             shutil.rmtree(downloads, ignore_errors=True)
+            _rmdir_if_empty(downloads.parent)
             raise
         if not keep_download:
             shutil.rmtree(downloads, ignore_errors=True)

@@ -338,3 +338,66 @@ def test_concurrent_progress_threads(manager, hub):
     t.start()
     t.join(30)
     assert result["m"].id == "tiny-ct2"
+
+
+# ------------------------------------------------------------------- dialog
+def test_manager_dialog(qtbot, manager, hub, tiny_models):
+    from PySide6.QtCore import Qt
+
+    from s2s_desktop.gui.manager_dialog import ModelManagerDialog
+
+    dialog = ModelManagerDialog(manager=manager)
+    qtbot.addWidget(dialog)
+    dialog.confirm = lambda title, text: True
+    changes = []
+    dialog.modelsChanged.connect(lambda: changes.append(1))
+    status = lambda: [dialog.table.item(i, 6).text() for i in range(dialog.table.rowCount())]  # noqa: E731
+    assert status() == ["Available", "Available"]
+    assert not dialog.download_button.isEnabled()  # nothing selected yet
+
+    dialog.text_filter.setText("ct2")
+    assert [dialog.table.isRowHidden(i) for i in range(2)] == [True, False]
+    dialog.text_filter.clear()
+
+    # download: progress, then modelsChanged; the GUI thread stays responsive meanwhile
+    assert dialog.select("tiny-ct2")
+    with qtbot.waitSignal(dialog.modelsChanged, timeout=30000):
+        qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+        assert dialog.busy and dialog.cancel_button.isEnabled() and not dialog.download_button.isEnabled()
+    assert status() == ["Available", "Installed"]
+    assert "Installed tiny-ct2" in dialog.status.text()
+
+    # verify (off the GUI thread), then corrupt and verify again
+    def run_and_wait(button):
+        with qtbot.waitSignal(dialog.busyChanged, check_params_cb=lambda busy: not busy, timeout=30000):
+            qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    dialog.select("tiny-ct2")
+    run_and_wait(dialog.verify_button)
+    assert "intact" in dialog.status.text()
+    path = manager.store.get("tiny-ct2").path
+    (path / "model.bin").write_bytes(b"broken")
+    run_and_wait(dialog.verify_button)
+    assert "model.bin is corrupted" in dialog.status.text()
+
+    # remove
+    with qtbot.waitSignal(dialog.modelsChanged, timeout=30000):
+        qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+    assert status() == ["Available", "Available"] and not path.exists()
+
+    # import a local CTranslate2 folder: its id matches the first catalog entry
+    with qtbot.waitSignal(dialog.modelsChanged, timeout=30000):
+        dialog.import_folder(str(tiny_models["tiny-en-de"]))
+    assert status() == ["Installed", "Available"]
+
+    # a hand-entered repo, cancelled mid-download: nothing is left behind
+    hub.add_repo("s2s-test/slow", {"config.json": b"{}", "model.safetensors": HubFile(b"\0" * (3 << 20), delay=0.02)})
+    dialog.table.clearSelection()
+    dialog.repo_edit.setText("s2s-test/slow")
+    qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.progress.maximum() == 1000 and dialog.progress.value() > 0, timeout=20000)
+    with qtbot.waitSignal(dialog.busyChanged, check_params_cb=lambda busy: not busy, timeout=30000):
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert "Cancelled" in dialog.status.text()
+    assert store_entries(manager) == ["tiny-en-de"]
+    assert len(changes) == 3  # install, remove, import

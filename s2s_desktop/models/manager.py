@@ -87,6 +87,7 @@ class InUseRegistry:
 
     def __init__(self):
         self._counts: dict[str, int] = {}
+        self._finalizers: dict[int, weakref.finalize] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -107,10 +108,22 @@ class InUseRegistry:
                 self._counts[key] -= 1
 
     def track(self, owner, path=None) -> None:
-        """Hold ``path`` (default: ``owner.model_dir``) while ``owner`` is alive."""
+        """Hold ``path`` (default: ``owner.model_dir``) while ``owner`` is alive, or until
+        :meth:`untrack` (e.g. right after ``engine.unload()``)."""
         path = path if path is not None else owner.model_dir
         self.acquire(path)
-        weakref.finalize(owner, self.release, path)
+        key = id(owner)
+
+        def done():
+            self._finalizers.pop(key, None)
+            self.release(path)
+
+        self._finalizers[key] = weakref.finalize(owner, done)
+
+    def untrack(self, owner) -> None:
+        finalizer = self._finalizers.get(id(owner))
+        if finalizer is not None:
+            finalizer()  # runs once: releases now, not again at garbage collection
 
     def in_use(self, path) -> bool:
         with self._lock:

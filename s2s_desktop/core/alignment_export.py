@@ -49,7 +49,31 @@ def token_alignment(result, tokenizer: Tokenizer | None = None) -> WordAlignment
 
 
 def word_alignment(result, tokenizer: Tokenizer) -> WordAlignment:
-    return merge_subwords(result.source_tokens, result.target_tokens, result.attention, tokenizer)
+    """Merged words of one sentence, indices matching ``result.source.split()``."""
+    words = merge_subwords(result.source_tokens, result.target_tokens, result.attention, tokenizer)
+    return drop_prompt_words(words, result.source)
+
+
+def drop_prompt_words(words: WordAlignment, source_text: str) -> WordAlignment:
+    """Remove the words of a text prompt the engine put before the sentence (T5's
+    ``summarize: ``/``translate English to German: ``), so that word indices are the
+    sentence's own whitespace words; rows are renormalized over the remaining words.
+    Only when the remaining words are exactly the sentence's words."""
+    src = source_text.split()
+    n = len(words.source_words) - len(src)
+    if n <= 0 or not _same_words(words.source_words[n:], src):
+        return words
+    matrix = np.asarray(words.matrix, dtype=np.float32)[:, n:]
+    sums = matrix.sum(axis=1, keepdims=True)
+    matrix = np.divide(matrix, sums, out=np.zeros_like(matrix), where=sums > 0)
+    return WordAlignment(list(words.source_words[n:]), list(words.target_words), matrix)
+
+
+def _same_words(a: Sequence[str], b: Sequence[str]) -> bool:
+    import unicodedata
+
+    norm = lambda w: unicodedata.normalize("NFKC", w).replace(" ", "")  # noqa: E731
+    return len(a) == len(b) and all(norm(x) == norm(y) for x, y in zip(a, b))
 
 
 def hard_pairs(words: WordAlignment, method: str = "argmax", threshold: float = 0.3) -> list[tuple[int, int]]:

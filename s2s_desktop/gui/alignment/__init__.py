@@ -19,12 +19,16 @@ Nothing here imports torch/transformers; the all-heads mode does, lazily, on a w
 thread.
 """
 
-from s2s_desktop.gui.alignment.data import AlignmentData
-from s2s_desktop.gui.alignment.dock import AlignmentDock, AlignmentPanel
-from s2s_desktop.gui.alignment.heads import HeadsGrid, compute_cross_attentions, hf_checkpoint
-from s2s_desktop.gui.alignment.heatmap import HeatmapView
-from s2s_desktop.gui.alignment.highlighter import PaneHighlighter
-from s2s_desktop.gui.alignment.links import LinkView
+from s2s_desktop.gui.alignment._none_guard import guard as _guard
+
+_guard()  # PySide6 6.12 on Python 3.11 loses a reference to None per void call (see _none_guard)
+
+from s2s_desktop.gui.alignment.data import AlignmentData  # noqa: E402
+from s2s_desktop.gui.alignment.dock import AlignmentDock, AlignmentPanel  # noqa: E402
+from s2s_desktop.gui.alignment.heads import HeadsGrid, compute_cross_attentions, hf_checkpoint  # noqa: E402
+from s2s_desktop.gui.alignment.heatmap import HeatmapView  # noqa: E402
+from s2s_desktop.gui.alignment.highlighter import PaneHighlighter  # noqa: E402
+from s2s_desktop.gui.alignment.links import LinkView  # noqa: E402
 
 __all__ = [
     "AlignmentData", "AlignmentDock", "AlignmentPanel", "HeadsGrid", "HeatmapView", "LinkView", "PaneHighlighter",

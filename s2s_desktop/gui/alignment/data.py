@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from s2s_desktop.core.alignment import WordAlignment, merge_subwords, word_ids
+from s2s_desktop.core.alignment_export import drop_prompt_words
 
 METHODS = ("none", "argmax", "threshold")
 
@@ -65,17 +66,24 @@ class AlignmentData:
     # ------------------------------------------------------------------ builders
     @classmethod
     def from_tokens(cls, source_tokens: Sequence[str], target_tokens: Sequence[str], attention, tokenizer,
-                    subwords: bool = False) -> "AlignmentData":
+                    subwords: bool = False, source_text: str | None = None) -> "AlignmentData":
+        """``source_text``: the sentence; words of a text prompt before it (T5's
+        ``summarize:``) are then left out of the word view (see drop_prompt_words)."""
         att = np.asarray(attention, dtype=np.float32)
         if subwords:
             return cls._subword_view(source_tokens, target_tokens, att, tokenizer)
         words = merge_subwords(source_tokens, target_tokens, att, tokenizer)
+        src_details = _details(source_tokens, word_ids(source_tokens, tokenizer), words.source_words)
+        if source_text is not None:
+            kept = drop_prompt_words(words, source_text)
+            src_details = src_details[len(words.source_words) - len(kept.source_words):]
+            words = kept
         return cls(
             words.source_words,
             words.target_words,
             words.matrix,
             False,
-            source_detail=_details(source_tokens, word_ids(source_tokens, tokenizer), words.source_words),
+            source_detail=src_details,
             target_detail=_details(target_tokens, word_ids(target_tokens, tokenizer), words.target_words),
         )
 
@@ -83,7 +91,8 @@ class AlignmentData:
     def from_result(cls, result, tokenizer, subwords: bool = False) -> "AlignmentData":
         if result is None or result.attention is None:
             raise ValueError("this sentence has no attention")
-        return cls.from_tokens(result.source_tokens, result.target_tokens, result.attention, tokenizer, subwords)
+        return cls.from_tokens(result.source_tokens, result.target_tokens, result.attention, tokenizer, subwords,
+                               result.source)
 
     @classmethod
     def _subword_view(cls, source_tokens, target_tokens, att, tokenizer) -> "AlignmentData":

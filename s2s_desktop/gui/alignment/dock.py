@@ -42,7 +42,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from s2s_desktop.core.alignment import word_ids
+from s2s_desktop.core.alignment import merge_subwords, word_ids
+from s2s_desktop.core.alignment_export import drop_prompt_words
 from s2s_desktop.gui.alignment.data import AlignmentData
 from s2s_desktop.gui.alignment.export import export_image
 from s2s_desktop.gui.alignment.heads import HeadsGrid, HeadsJob, hf_checkpoint
@@ -134,7 +135,7 @@ class AlignmentPanel(QWidget):
         grid_scroll = QScrollArea()
         grid_scroll.setWidget(self.heads_grid)
         grid_scroll.setWidgetResizable(False)
-        heads_split = QSplitter(Qt.Orientation.Vertical)
+        self.heads_split = heads_split = QSplitter(Qt.Orientation.Vertical)
         heads_split.addWidget(grid_scroll)
         heads_split.addWidget(self.heads_view)
         heads_page = QWidget()
@@ -330,7 +331,10 @@ class AlignmentPanel(QWidget):
             except ValueError as exc:
                 message = str(exc)
             if self._data is not None and self._data.subwords:
-                self._word_of = {"source": word_ids(result.source_tokens, self._tokenizer),
+                src_ids = word_ids(result.source_tokens, self._tokenizer)
+                full = merge_subwords(result.source_tokens, result.target_tokens, result.attention, self._tokenizer)
+                prompt = len(full.source_words) - len(drop_prompt_words(full, result.source).source_words)
+                self._word_of = {"source": [i - prompt if i >= prompt else -1 for i in src_ids],
                                  "target": word_ids(result.target_tokens, self._tokenizer)}
         for view in (self.heatmap, self.links):
             view.set_data(self._data, message)
@@ -446,10 +450,12 @@ class AlignmentPanel(QWidget):
             self.heads_view.set_data(None, "")
             return
         layers, n_heads = heads.shape[:2]
-        self.heads_status.setText(f"{layers} layers × {n_heads} heads (last column: the layer's average). "
-                                  "Click a thumbnail to enlarge it.")
+        self.heads_status.setText(f"{layers} layers × {n_heads} heads; last column: layer average. Click to enlarge.")
         if self.heads_grid.heads() is not heads:
             self.heads_grid.set_heads(heads)
+            total = sum(self.heads_split.sizes())
+            grid_h = min(self.heads_grid.sizeHint().height() + 6, int(total * 0.6))
+            self.heads_split.setSizes([grid_h, max(60, total - grid_h)])
             self.heads_grid.select(layers - 1, n_heads)  # the last layer's average: what CT2 shows when averaged
         else:
             self._head_selected(*self.heads_grid.selection())
@@ -463,7 +469,7 @@ class AlignmentPanel(QWidget):
         matrix = self.heads_grid.matrix(layer, head)
         name = "average" if head >= heads.shape[1] else f"head {head}"
         data = AlignmentData.from_tokens(result.source_tokens, result.target_tokens, matrix, self._tokenizer,
-                                         self.subword_check.isChecked())
+                                         self.subword_check.isChecked(), result.source)
         data.title = f"layer {layer + 1}, {name}"
         self.heads_view.set_data(data)
         method, threshold = self.hard_method()

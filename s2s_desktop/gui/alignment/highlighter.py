@@ -21,8 +21,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
 
-from s2s_desktop.core.alignment import merge_subwords
-from s2s_desktop.core.alignment_export import TextLayout, text_layout
+from s2s_desktop.core.alignment_export import TextLayout, text_layout, word_alignment
 
 MARK = QTextFormat.Property.UserProperty + 0x5A1  # "this selection is ours"
 WEIGHT = QTextFormat.Property.UserProperty + 0x5A2  # the word's weight (tests, tooltips)
@@ -277,8 +276,7 @@ class PaneHighlighter(QObject):
             result = self._tt.results.get(sentence) if self._tt is not None else None
             if result is None or result.attention is None:
                 return None
-            self._words[sentence] = merge_subwords(result.source_tokens, result.target_tokens, result.attention,
-                                                   self._tokenizer)
+            self._words[sentence] = word_alignment(result, self._tokenizer)
         return self._words[sentence]
 
     # ================================================================== drawing

@@ -196,6 +196,33 @@ def test_corrupted_installed_file_verify(manager, tiny_models):
         manager.import_path(model.path, model_id="copy2")
 
 
+def test_import_checkpoint_converts(manager, tiny_hf, tmp_path):
+    """A local Hugging Face checkpoint is converted (child process); the folder is untouched."""
+    before = sorted(p.name for p in tiny_hf.iterdir())
+    stages = []
+    model = manager.import_path(tiny_hf, model_id="imported", source="en", target="de", keep_checkpoint=True,
+                                on_progress=lambda p: stages.append(p.stage))
+    assert sorted(p.name for p in tiny_hf.iterdir()) == before
+    assert "convert" in stages and model.manifest.extra["imported_from"] == str(tiny_hf)
+    assert (model.path / "hf" / "model.safetensors").is_file()  # kept for the all-heads viewer
+    assert translate(model.path, "The house is small.") == "Das Haus ist klein."
+    assert manager.verify("imported").ok
+    pickled = tmp_path / "pickled"
+    pickled.mkdir()
+    (pickled / "config.json").write_text((tiny_hf / "config.json").read_text())
+    (pickled / "pytorch_model.bin").write_bytes(b"\x80\x02")
+    with pytest.raises(ModelError, match="pickled"):
+        manager.import_path(pickled)
+
+
+def test_hf_endpoint_environment(manager, hub, monkeypatch):
+    """HF_ENDPOINT is honoured when no endpoint is given (read at call time)."""
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    manager.endpoint = None
+    model = manager.install("tiny-ct2")
+    assert model.manifest.extra["endpoint"] == hub.url
+
+
 # ------------------------------------------------------------------- errors
 def test_gated_repo(manager, hub):
     with pytest.raises(dl.AccessDenied, match="HF_TOKEN") as info:

@@ -138,6 +138,7 @@ class ModelManagerDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -288,6 +289,7 @@ class ModelManagerDialog(QDialog):
         for i, row in enumerate(self._rows):
             if row.model_id == model_id or (row.entry is not None and row.entry.repo == model_id):
                 self.table.selectRow(i)
+                self.table.scrollToItem(self.table.item(i, 0))
                 return True
         return False
 

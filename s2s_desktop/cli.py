@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     pl = msub.add_parser("list", help="installed and bundled models")
     pl.add_argument("--json", action="store_true", help="print a JSON list")
     pl.set_defaults(func=cmd_models_list)
+    from s2s_desktop.models.cli import add_models_parsers
+
+    add_models_parsers(msub)
     p.set_defaults(func=lambda args: _usage(p))
 
     try:

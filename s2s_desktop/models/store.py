@@ -65,6 +65,8 @@ class InstalledModel:
             "bundled": self.bundled,
             "quantization": m.quantization,
             "license": m.license,
+            "source_repo": m.source_repo,
+            "revision": m.revision,
         }
 
 

@@ -175,7 +175,7 @@ def convert(model: Path, out: Path, average: bool) -> Path:
 
     ckpt = hf_dir(model)
     manifest = infer_manifest(ckpt, f"bench-{'avg' if average else 'head0'}", source="en", target="de")
-    return convert_checkpoint(ckpt, out, manifest, average_attention_heads=average, force=True)
+    return convert_checkpoint(ckpt, out, manifest, average_attention_heads=average, force=True, keep_checkpoint=average)
 
 
 def forced_attention(model_dir: Path, pairs, threads: int = 2):

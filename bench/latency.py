@@ -115,7 +115,7 @@ def main(argv=None) -> None:
     for e in extras:
         cold = f"{e['cold_first_token'] * 1000:,.0f} ms" if e["cold_first_token"] is not None else "n/a"
         notes.append(f"- {e['label']}: model load {e['load_seconds'] * 1000:,.0f} ms; first call after loading: first token "
-                     f"{cold}, done {e['cold_all'] * 1000:,.0f} ms; single sentence = {e["single_tokens"]} source tokens incl. </s>.")
+                     f"{cold}, done {e['cold_all'] * 1000:,.0f} ms; single sentence = {e['single_tokens']} source tokens incl. </s>.")
     if not args.smoke and not (bl.BUNDLED_EN_DE / "model.bin").is_file():
         notes.append("- The bundled en→de model was not there yet: its row (the one the < 150 ms target is about) is pending; "
                      "the OPUS-MT-sized model is far bigger than the bundled one will be, so it is the pessimistic case.")

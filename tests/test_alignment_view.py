@@ -171,11 +171,11 @@ def test_link_view_hover_isolates_a_word(qtbot, engines):
     seen = []
     links.hovered.connect(lambda side, i: seen.append((side, i)))
     top, bottom, th = links._rows(links.viewport().height())
-    _move(links.viewport(), QPointF(links.word_center("target", 1), bottom + th / 2))
+    _move(links.viewport(), QPointF(links.word_x_in_view("target", 1), bottom + th / 2))
     assert seen[-1] == ("target", 1)
     assert "house" in links.tooltip_text("target", 1) or "\u2190" in links.tooltip_text("target", 1)
     links.viewport().grab()
-    _move(links.viewport(), QPointF(links.word_center("source", 0), top + th / 2))
+    _move(links.viewport(), QPointF(links.word_x_in_view("source", 0), top + th / 2))
     assert seen[-1] == ("source", 0)
 
 

@@ -470,7 +470,9 @@ class AlignmentPanel(QWidget):
         name = "average" if head >= heads.shape[1] else f"head {head}"
         data = AlignmentData.from_tokens(result.source_tokens, result.target_tokens, matrix, self._tokenizer,
                                          self.subword_check.isChecked(), result.source)
-        data.title = f"layer {layer + 1}, {name}"
+        data.title = f"layer {layer + 1} of {heads.shape[0]}, {name}"
+        self.heads_status.setText(f"{heads.shape[0]} layers × {heads.shape[1]} heads; last column: layer average. "
+                                  f"Showing {data.title}.")
         self.heads_view.set_data(data)
         method, threshold = self.hard_method()
         self.heads_view.set_hard(data.hard(method, threshold))

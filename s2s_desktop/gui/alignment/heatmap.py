@@ -12,17 +12,19 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+import numpy as np
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
 
 from s2s_desktop.gui.alignment.data import AlignmentData, ramp
 
 _LUT = [QColor(*c) for c in ramp(256)]
 HARD_COLOR = QColor(230, 85, 13)
-CROSS_COLOR = QColor(255, 196, 0, 70)
-FOCUS_COLOR = QColor(255, 140, 0, 50)
+CROSS_COLOR = QColor(255, 170, 0)
+FOCUS_COLOR = QColor(230, 85, 13)
 SPECIAL_COLOR = QColor(130, 130, 130)
 MARGIN = 6
+LEGEND_H = 26  # the colour scale under the cells
 MAX_LABEL = 180  # px; longer labels are elided (the tooltip has the full word)
 
 
@@ -34,11 +36,12 @@ class HeatmapView(QAbstractScrollArea):
     hovered = Signal(int, int)  # target index, source index (-1, -1: none)
     clicked = Signal(int, int)
 
-    MIN_CELL, MAX_CELL, AUTO_MAX = 3, 72, 44
+    MIN_CELL, MAX_CELL, AUTO_MAX = 3, 72, 52
 
     def __init__(self, parent: QWidget | None = None, cell: int = 26):
         super().__init__(parent)
         self._data: AlignmentData | None = None
+        self._img: QImage | None = None
         self._hard: set[tuple[int, int]] = set()
         self._cell = self._default = cell
         self._auto = True  # grow small matrices to fill the view until the user zooms
@@ -53,6 +56,7 @@ class HeatmapView(QAbstractScrollArea):
     # ------------------------------------------------------------------ API
     def set_data(self, data: AlignmentData | None, message: str = "") -> None:
         self._data = data
+        self._img = None
         self._hover = (-1, -1)
         self._message = message or "No alignment to show"
         if data is not None and self._auto and data.matrix.size:
@@ -62,6 +66,15 @@ class HeatmapView(QAbstractScrollArea):
 
     def data(self) -> AlignmentData | None:
         return self._data
+
+    def _image(self) -> QImage:
+        """The matrix as an indexed image (one pixel per cell), built once per data."""
+        if self._img is None:
+            idx = np.ascontiguousarray((np.clip(self._data.matrix, 0, 1) * 255 + 0.5).astype(np.uint8))
+            img = QImage(idx.data, idx.shape[1], idx.shape[0], idx.strides[0], QImage.Format.Format_Indexed8)
+            img.setColorTable([c.rgb() for c in _LUT])
+            self._img = img.copy()
+        return self._img
 
     def set_hard(self, pairs: set[tuple[int, int]]) -> None:
         self._hard = set(pairs)
@@ -102,7 +115,8 @@ class HeatmapView(QAbstractScrollArea):
         if not self._data:
             return QSize(320, 120)
         rows, cols = self._data.shape
-        return QSize(self._label_w + cols * self._cell + 2 * MARGIN, self._label_h + rows * self._cell + 2 * MARGIN)
+        return QSize(max(self._label_w + cols * self._cell, self._label_w + 260) + 2 * MARGIN,
+                     self._label_h + rows * self._cell + 2 * MARGIN + LEGEND_H)
 
     def paint_content(self, painter: QPainter) -> None:
         """Paint the whole picture at (0, 0), unscrolled (PNG/SVG export)."""
@@ -266,10 +280,21 @@ class HeatmapView(QAbstractScrollArea):
         p.translate(ox - sx, oy - sy)
         matrix = d.matrix
         gap = 1 if c >= 8 else 0
-        for t in range(t0, t1):
-            row = matrix[t]
-            for s in range(s0, s1):
-                p.fillRect(QRect(s * c, t * c, c - gap, c - gap), shade(float(row[s])))
+        if export or (t1 - t0) * (s1 - s0) <= 400:
+            for t in range(t0, t1):  # vector cells (SVG stays crisp)
+                row = matrix[t]
+                for s in range(s0, s1):
+                    p.fillRect(QRect(s * c, t * c, c - gap, c - gap), shade(float(row[s])))
+        elif t1 > t0 and s1 > s0:
+            # many cells on screen: one nearest-neighbour scaled image, then the grid
+            p.drawImage(QRect(s0 * c, t0 * c, (s1 - s0) * c, (t1 - t0) * c), self._image(),
+                        QRect(s0, t0, s1 - s0, t1 - t0))
+            if gap:
+                p.setPen(QPen(pal.base().color(), 1))
+                for t in range(t0, t1):
+                    p.drawLine(s0 * c, (t + 1) * c - 1, s1 * c, (t + 1) * c - 1)
+                for s in range(s0, s1):
+                    p.drawLine((s + 1) * c - 1, t0 * c, (s + 1) * c - 1, t1 * c)
         if c >= 30:  # room for the value
             small = QFont(font)
             small.setPointSizeF(max(6.0, font.pointSizeF() * 0.75))
@@ -282,11 +307,13 @@ class HeatmapView(QAbstractScrollArea):
                         p.drawText(QRect(s * c, t * c, c - gap, c - gap), Qt.AlignmentFlag.AlignCenter,
                                    f"{v:.2f}".lstrip("0"))
             p.setFont(font)
-        # external focus (from the panes / link view)
+        # external focus (from the panes / link view): a dashed outline, shades untouched
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(FOCUS_COLOR, 2, Qt.PenStyle.DashLine))
         if fside == "target" and 0 <= findex < rows:
-            p.fillRect(QRect(0, findex * c, cols * c, c), FOCUS_COLOR)
+            p.drawRect(QRect(0, findex * c, cols * c - gap, c - gap))
         elif fside == "source" and 0 <= findex < cols:
-            p.fillRect(QRect(findex * c, 0, c, rows * c), FOCUS_COLOR)
+            p.drawRect(QRect(findex * c, 0, c - gap, rows * c - gap))
         # hard links
         if self._hard:
             pen = QPen(HARD_COLOR, max(1.0, min(2.5, c / 10)))
@@ -299,15 +326,28 @@ class HeatmapView(QAbstractScrollArea):
                         p.drawRect(QRect(s * c + inset, t * c + inset, c - 2 * inset - gap, c - 2 * inset - gap))
                     else:
                         p.fillRect(QRect(s * c, t * c, c, c), HARD_COLOR)
-        # crosshair
+        # crosshair: outlines, so the shades stay readable
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(CROSS_COLOR, 2))
         if ht >= 0:
-            p.fillRect(QRect(0, ht * c, cols * c, c), CROSS_COLOR)
+            p.drawRect(QRect(0, ht * c, cols * c - gap, c - gap))
         if hs >= 0:
-            p.fillRect(QRect(hs * c, 0, c, rows * c), CROSS_COLOR)
+            p.drawRect(QRect(hs * c, 0, c - gap, rows * c - gap))
         if ht >= 0 and hs >= 0:
             p.setPen(QPen(QColor(0, 0, 0), 2))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(QRect(hs * c, ht * c, c - gap, c - gap))
+        # colour scale (and the title, e.g. "layer 2, head 1") under the cells
+        ly = rows * c + 8
+        if ly - sy < h:
+            bar_w = 120
+            for k in range(60):
+                p.fillRect(QRectF(k * bar_w / 60, ly, bar_w / 60 + 0.5, 10), shade(k / 59))
+            p.setPen(QColor(90, 90, 90))
+            p.drawRect(QRect(0, ly, bar_w, 10))
+            caption = "weight 0 → 1" + (f"   {d.title}" if d.title else "")
+            p.drawText(QRect(bar_w + 8, ly - 4, 600, 18), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                       caption)
         p.restore()
         # --- labels
         fm = QFontMetrics(font)
@@ -337,14 +377,15 @@ class HeatmapView(QAbstractScrollArea):
             self._label(p, QRect(4, s * c + (c - self._line_h) // 2, self._label_h - 8, self._line_h),
                         d.source_labels[s], d.source_special[s], strong, fm, font, bold, Qt.AlignmentFlag.AlignLeft)
         p.restore()
-        # corner caption
-        p.setPen(pal.placeholderText().color() if not export else QColor(120, 120, 120))
+        # corner caption, when there is room for it
         small = QFont(font)
         small.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))
-        p.setFont(small)
-        p.drawText(QRect(MARGIN, MARGIN, ox - MARGIN - 4, oy - MARGIN - 4),
-                   Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap,
-                   "target ↓\nsource →")
+        sfm = QFontMetrics(small)
+        if sfm.horizontalAdvance("source →") <= ox - MARGIN - 4 and 2 * sfm.height() <= oy - MARGIN - 4:
+            p.setPen(pal.placeholderText().color() if not export else QColor(120, 120, 120))
+            p.setFont(small)
+            p.drawText(QRect(MARGIN, MARGIN, ox - MARGIN - 4, oy - MARGIN - 4),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, "target ↓\nsource →")
 
     def _label(self, p, rect, text, special, strong, fm, font, bold, align) -> None:
         if strong:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import bisect
 
+import numpy as np
+
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
@@ -85,6 +87,10 @@ class LinkView(QAbstractScrollArea):
         left, width = (self._src_x if side == "source" else self._tgt_x)[index]
         return left + width / 2
 
+    def word_x_in_view(self, side: str, index: int) -> float:
+        """x of a word's centre in viewport coordinates (scrolling and centring applied)."""
+        return self.word_center(side, index) + self._xoff(self.viewport().width()) - self.horizontalScrollBar().value()
+
     def word_rects(self, side: str) -> list[tuple[float, float]]:
         return list(self._src_x if side == "source" else self._tgt_x)
 
@@ -124,7 +130,9 @@ class LinkView(QAbstractScrollArea):
             ws = [fm.horizontalAdvance(s) + 6 * self._zoom for s in self._data.source_labels]
             wt = [fm.horizontalAdvance(s) + 6 * self._zoom for s in self._data.target_labels]
             total = lambda widths: sum(widths) + gap * max(0, len(widths) - 1)  # noqa: E731
-            width = max(total(ws), total(wt))
+            natural = max(total(ws), total(wt))
+            # short sentences spread out to the view's width (at most 3× their natural width)
+            width = max(natural, min(self.viewport().width() - 2 * MARGIN, natural * 3))
             self._src_x = _spread(ws, gap, width, MARGIN)
             self._tgt_x = _spread(wt, gap, width, MARGIN)
             self._width = int(width + 2 * MARGIN)
@@ -140,7 +148,7 @@ class LinkView(QAbstractScrollArea):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        self._update_scrollbars()
+        self._layout()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
         self.viewport().update()
@@ -154,6 +162,10 @@ class LinkView(QAbstractScrollArea):
         band = max(40.0, min(band, max(90 * self._zoom, min(360 * self._zoom, 0.45 * self._width))))
         top = max(MARGIN, (h - band - 2 * th - 8) / 2)
         return top, top + th + 8 + band, th
+
+    def _xoff(self, w: int) -> float:
+        """Centre a picture narrower than the view."""
+        return max(0.0, (w - self._width) / 2)
 
     def _word_at(self, x: float, y: float) -> tuple[str, int]:
         if self._data is None:
@@ -174,7 +186,7 @@ class LinkView(QAbstractScrollArea):
     # ------------------------------------------------------------------ events
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         pos = event.position()
-        hover = self._word_at(pos.x() + self.horizontalScrollBar().value(), pos.y())
+        hover = self._word_at(pos.x() + self.horizontalScrollBar().value() - self._xoff(self.viewport().width()), pos.y())
         if hover != self._hover:
             self._hover = hover
             self.hovered.emit(*hover)
@@ -243,8 +255,9 @@ class LinkView(QAbstractScrollArea):
         top, bottom, th = self._rows(h)
         y1, y2 = top + th + 2, bottom - 2
         mid = (y1 + y2) / 2
-        p.translate(-sx, 0)
-        lo, hi = sx - 50, sx + w + 50
+        xoff = self._xoff(w)
+        p.translate(xoff - sx, 0)
+        lo, hi = sx - xoff - 50, sx - xoff + w + 50
         hover = ("", -1) if export else self._hover
         side, idx = hover if hover[1] >= 0 else self._focus
         rows, cols = d.shape
@@ -253,17 +266,15 @@ class LinkView(QAbstractScrollArea):
         src_c = [left + width / 2 for left, width in self._src_x]
         tgt_c = [left + width / 2 for left, width in self._tgt_x]
         isolated = idx >= 0 and side in ("source", "target")
+        ts, ss = np.nonzero(matrix >= self._floor)  # vectorized: 200×200 stays fast
+        xs_all = np.asarray(src_c)[ss] if len(ss) else np.zeros(0)
+        xt_all = np.asarray(tgt_c)[ts] if len(ts) else np.zeros(0)
+        visible = ~(((xs_all < lo) & (xt_all < lo)) | ((xs_all > hi) & (xt_all > hi)))
         links = []
-        for t in range(rows):
-            for s in range(cols):
-                wgt = float(matrix[t, s])
-                if wgt < self._floor:
-                    continue
-                xs, xt = src_c[s], tgt_c[t]
-                if (xs < lo and xt < lo) or (xs > hi and xt > hi):
-                    continue
-                on = not isolated or (side == "source" and s == idx) or (side == "target" and t == idx)
-                links.append((on, wgt, xs, xt))
+        for t, s, xs, xt in zip(ts[visible].tolist(), ss[visible].tolist(), xs_all[visible].tolist(),
+                                xt_all[visible].tolist()):
+            on = not isolated or (side == "source" and s == idx) or (side == "target" and t == idx)
+            links.append((on, float(matrix[t, s]), xs, xt))
         links.sort(key=lambda item: (item[0], item[1]))  # strong and isolated links on top
         p.setBrush(Qt.BrushStyle.NoBrush)
         for on, wgt, xs, xt in links:

@@ -179,8 +179,10 @@ def convert(model: Path, out: Path, average: bool) -> Path:
 
 
 def forced_attention(model_dir: Path, pairs, threads: int = 2):
-    """Per pair: the word-level WordAlignment of the reference translation (None when
-    the words do not line up with whitespace words)."""
+    """Per pair: (plain, shifted) word-level WordAlignments of the reference translation
+    (None when the words do not line up with whitespace words). "plain" is what the app
+    shows: for target token k the attention of the step that *predicts* it; "shifted"
+    (Shift-Att, Chen et al. 2020) uses the next step, where token k is the decoder input."""
     import ctranslate2
 
     from s2s_desktop.core.manifest import ModelManifest
@@ -197,17 +199,22 @@ def forced_attention(model_dir: Path, pairs, threads: int = 2):
         chunk = pairs[i : i + batch]
         src = [(man.source_prefix + tok.encode(a) + man.source_suffix)[:limit] for a, _, _ in chunk]
         tgt = [tok.encode(b)[: man.max_output_tokens - len(prefix) - 1] for _, b, _ in chunk]
-        res = tr.translate_batch(src, target_prefix=[prefix + t for t in tgt], max_decoding_length=max(len(prefix) + len(t) for t in tgt),
+        res = tr.translate_batch(src, target_prefix=[prefix + t for t in tgt],
+                                 max_decoding_length=max(len(prefix) + len(t) for t in tgt) + 1, return_end_token=True,
                                  beam_size=1, return_attention=True, max_input_length=0)
         for (a, b, _), s, t, r in zip(chunk, src, tgt, res):
-            att = np.asarray(r.attention[0], dtype=np.float32)[len(prefix) : len(prefix) + len(t), : len(s)]
-            if att.shape != (len(t), len(s)):
-                out.append(None)
-                continue
-            att = att / np.maximum(att.sum(axis=1, keepdims=True), 1e-9)
-            words = merge_subwords(s, t, att, tok)
-            ok = len(words.source_words) == len(a.split()) and len(words.target_words) == len(b.split())
-            out.append(words if ok else None)
+            full = np.asarray(r.attention[0], dtype=np.float32)
+            pair = []
+            for shift in (0, 1):
+                att = full[len(prefix) + shift : len(prefix) + shift + len(t), : len(s)]
+                if att.shape != (len(t), len(s)):
+                    pair.append(None)
+                    continue
+                att = att / np.maximum(att.sum(axis=1, keepdims=True), 1e-9)
+                words = merge_subwords(s, t, att, tok)
+                ok = len(words.source_words) == len(a.split()) and len(words.target_words) == len(b.split())
+                pair.append(words if ok else None)
+            out.append(tuple(pair))
     return out
 
 
@@ -217,6 +224,9 @@ def layer_attention(model_dir: Path, pairs):
     from s2s_desktop.core.tokenizer import load_tokenizer
     from s2s_desktop.gui.alignment.heads import compute_cross_attentions
 
+    import torch
+
+    torch.set_num_threads(2)
     man = ModelManifest.load(model_dir)
     tok = load_tokenizer(model_dir, man)
     out = []
@@ -285,7 +295,9 @@ def main(argv=None) -> int:
         for name, average in (("head 0", False), ("all-heads average", True)):
             t0 = time.time()
             ct2 = convert(model, tmp / name.replace(" ", "_"), average)
-            systems[name] = forced_attention(ct2, test, args.threads)
+            both = forced_attention(ct2, test, args.threads)
+            systems[name] = [b[0] for b in both]
+            systems[f"{name}, shifted"] = [b[1] for b in both]
             print(f"{name}: converted + forced-decoded {len(test)} pairs in {time.time() - t0:.1f}s", file=sys.stderr)
         keep = [k for k in range(len(test)) if all(systems[n][k] is not None for n in systems)]
         figures = {"model": str(model), "test": args.test or "DDTP from apt lists", "pairs": len(keep),

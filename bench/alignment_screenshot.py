@@ -38,6 +38,8 @@ def main(argv=None) -> int:
     ap.add_argument("--beam", type=int, default=1)
     ap.add_argument("--tabs", default="heatmap,links,heads")
     ap.add_argument("--size", default="1280x800")
+    ap.add_argument("--subwords", action="store_true", help="show raw subword tokens")
+    ap.add_argument("--hard", default="argmax", choices=("none", "argmax", "threshold"))
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -71,6 +73,8 @@ def main(argv=None) -> int:
     dock.set_translation(tt, engine.tokenizer, args.model)
     hl.set_translation(tt, engine.tokenizer)
     dock.set_current_sentence(args.sentence)
+    dock.panel.set_subwords(args.subwords)
+    dock.panel.set_hard_method(args.hard)
     win.show()
 
     tabs = [t for t in args.tabs.split(",") if t]
@@ -96,9 +100,12 @@ def main(argv=None) -> int:
             ox, oy = view._origin()
             c = view.cell_size()
             best = int(data.matrix[word].argmax())
+            view.ensure_visible(word, best)
+            ox, oy = ox - view.horizontalScrollBar().value(), oy - view.verticalScrollBar().value()
             hover(view.viewport(), QPointF(ox + (best + 0.5) * c, oy + (word + 0.5) * c))
         elif tab == "links":
             view = panel.links
+            view.ensure_visible("target", word)
             top, bottom, th = view._rows(view.viewport().height())
             hover(view.viewport(), QPointF(view.word_x_in_view("target", word), bottom + th / 2))
         hl.highlight(args.sentence, "target", word)

@@ -317,7 +317,7 @@ def main(argv=None) -> None:
     bl.add_common_args(ap)
     ap.add_argument("--sentences", type=int, default=500)
     ap.add_argument("--out-tokens", type=int, default=25, help="fixed output length for the random-weight model")
-    ap.add_argument("--repeats", type=int, default=3, help="rounds for (a), (a') and (b)")
+    ap.add_argument("--repeats", type=int, default=2, help="rounds for (a), (a') and (b)")
     ap.add_argument("--torch-repeats", type=int, default=1, help="rounds for (c), the slow one")
     ap.add_argument("--slice", type=int, default=100, help="sentences per slice (the unit of interleaving)")
     ap.add_argument("--torch-slices", type=int, default=1, help="slices (c) runs per round (it is ~5x slower)")

@@ -133,6 +133,11 @@ def test_200_token_sentence_renders_with_readable_labels(qtbot, tmp_path):
     assert links.horizontalScrollBar().maximum() > 0
     links.horizontalScrollBar().setValue(links.horizontalScrollBar().maximum())
     links.viewport().grab()
+    # a word focused from the panes scrolls into view
+    links.set_focus_word("target", 3)
+    assert 0 <= links.word_x_in_view("target", 3) <= links.viewport().width()
+    heat.set_focus_word("target", 150)
+    assert heat.verticalScrollBar().value() <= 150 * heat.cell_size() <= heat.verticalScrollBar().value() + 400
     export_svg(heat, tmp_path / "big.svg")
     export_png(links, tmp_path / "big.png")
     _svg_ok(tmp_path / "big.svg")

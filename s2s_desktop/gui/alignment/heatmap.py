@@ -82,7 +82,21 @@ class HeatmapView(QAbstractScrollArea):
 
     def set_focus_word(self, side: str, index: int) -> None:
         self._focus = (side, index)
+        if index >= 0:
+            self.ensure_visible(index if side == "target" else -1, index if side == "source" else -1)
         self.viewport().update()
+
+    def ensure_visible(self, t: int = -1, s: int = -1) -> None:
+        """Scroll so that row ``t`` / column ``s`` is on screen (centred if it was not)."""
+        ox, oy = self._origin()
+        c = self._cell
+        for index, bar, room in ((s, self.horizontalScrollBar(), self.viewport().width() - ox),
+                                 (t, self.verticalScrollBar(), self.viewport().height() - oy)):
+            if index < 0 or room <= c:
+                continue
+            lo, hi = bar.value(), bar.value() + room
+            if index * c < lo or (index + 1) * c > hi:
+                bar.setValue(int(index * c + c / 2 - room / 2))
 
     def cell_size(self) -> int:
         return self._cell

@@ -67,7 +67,20 @@ class LinkView(QAbstractScrollArea):
 
     def set_focus_word(self, side: str, index: int) -> None:
         self._focus = (side, index)
+        if index >= 0:
+            self.ensure_visible(side, index)
         self.viewport().update()
+
+    def ensure_visible(self, side: str, index: int) -> None:
+        """Scroll so that a word is on screen (centred if it was not)."""
+        spans = self._src_x if side == "source" else self._tgt_x
+        if not (0 <= index < len(spans)):
+            return
+        left, width = spans[index]
+        bar = self.horizontalScrollBar()
+        vp = self.viewport().width()
+        if left < bar.value() or left + width > bar.value() + vp:
+            bar.setValue(int(left + width / 2 - vp / 2))
 
     def zoom_factor(self) -> float:
         return self._zoom

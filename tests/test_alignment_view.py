@@ -389,3 +389,15 @@ def test_all_heads_grid_off_thread(qtbot, engines, tiny_models):
                                AlignmentData.from_tokens(r.source_tokens, r.target_tokens, heads[0, 2],
                                                          e.tokenizer).matrix, rtol=1e-5)
     panel.heads_grid.grab()
+
+
+@pytest.mark.parametrize("model_id", ["tiny-t5-sum", "tiny-bart-sum"])
+def test_all_heads_rows_line_up_with_ct2_for_t5_and_bart(engines, tiny_models, model_id):
+    pytest.importorskip("transformers")
+    from s2s_desktop.gui.alignment.heads import compute_for_result
+
+    e = engines[model_id]
+    (r,) = e.translate_sentences(["Free software is good. The house is small."], GREEDY)
+    heads = compute_for_result(tiny_models[model_id], r)  # T5: <pad> start; BART: </s> start + forced <s>
+    assert heads.shape[2:] == r.attention.shape
+    np.testing.assert_allclose(heads[-1].mean(axis=0), r.attention, atol=0.03)

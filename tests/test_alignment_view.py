@@ -363,6 +363,8 @@ def test_connect_panel_and_panes(qtbot, panes):
     assert panel.current_sentence() == 1
     panel.links.hovered.emit("target", 0)  # hovering in the viewer highlights the panes
     assert hl.weights("source")
+    src.textCursor().insertText("Edited. ")  # editing the source clears the viewer too
+    assert panel.data() is None and hl.weights("source") == []
 
 
 # ------------------------------------------------------------------ all layers and heads

@@ -38,8 +38,10 @@ __all__ = [
 
 def connect(panel, highlighter) -> None:
     """Wire a panel (or dock) and a pane highlighter together: the panel follows the
-    sentence under the cursor, and a word hovered in either shows in the other."""
+    sentence under the cursor, a word hovered in either shows in the other, and editing
+    the source clears both (no stale alignments even if the window forgets to)."""
     highlighter.sentenceActivated.connect(panel.set_current_sentence)
+    highlighter.invalidated.connect(panel.clear)
     highlighter.wordFocused.connect(lambda sentence, side, word: _focus(panel, sentence, side, word))
     panel.wordHovered.connect(highlighter.highlight_word)
 

@@ -90,6 +90,12 @@ def _load(model_dir: Path):
         return _models[key]
 
 
+def release_models() -> None:
+    """Forget the transformers models loaded for the all-heads mode (frees memory)."""
+    with _models_lock:
+        _models.clear()
+
+
 def compute_cross_attentions(
     model_dir: str | Path,
     source_tokens: Sequence[str],

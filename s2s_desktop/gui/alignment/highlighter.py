@@ -56,6 +56,7 @@ class _Pane:
 class PaneHighlighter(QObject):
     sentenceActivated = Signal(int)  # the cursor / mouse entered sentence i (follow it in the dock)
     wordFocused = Signal(int, str, int)  # sentence, side, word index (-1: none)
+    invalidated = Signal()  # the source pane no longer shows the translated text
 
     def __init__(self, source_edit: QPlainTextEdit | QTextEdit, target_edit: QPlainTextEdit | QTextEdit,
                  parent: QObject | None = None, color: QColor | None = None, hover: bool = True):
@@ -235,6 +236,7 @@ class PaneHighlighter(QObject):
         self._layout = None
         if side == "source" and self._tt is not None and self.edits["source"].toPlainText() != self._tt.source:
             self.clear()  # the alignments belong to the old text
+            self.invalidated.emit()
             return
         if self._current is not None:
             self._apply()

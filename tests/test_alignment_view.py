@@ -297,7 +297,7 @@ def test_dock_navigator_overlay_exports_and_clear(qtbot, engines, tiny_models, t
     dock.show()
     panel = dock.panel
     panel.auto_heads = False
-    dock.set_translation(tt, e.tokenizer, tiny_models["tiny-en-de"])
+    dock.set_translation(tt, model_dir=tiny_models["tiny-en-de"])  # tokenizer loaded from the folder
     assert panel.sentence_box.count() == 3 and dock.current_sentence() == 0
     changed = []
     panel.sentenceChanged.connect(changed.append)

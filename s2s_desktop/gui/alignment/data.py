@@ -113,6 +113,22 @@ class AlignmentData:
 
 SPACE_MARKERS = ("\u2581", "\u0120", "\u010a")
 
+_tokenizers: dict = {}
+
+
+def tokenizer_for(model_dir) -> object:
+    """The model's tokenizer, loaded once per folder (for a GUI thread that does not own
+    the engine; sentencepiece/tokenizers load in tens of milliseconds)."""
+    from pathlib import Path
+
+    from s2s_desktop.core.manifest import ModelManifest
+    from s2s_desktop.core.tokenizer import load_tokenizer
+
+    key = str(Path(model_dir).resolve())
+    if key not in _tokenizers:
+        _tokenizers[key] = load_tokenizer(model_dir, ModelManifest.load(model_dir))
+    return _tokenizers[key]
+
 
 def display_token(token: str, tokenizer=None, special: bool = False) -> str:
     """A readable label for a raw token: ``▁`` marks a word start for every tokenizer

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 
 from s2s_desktop.core.alignment import merge_subwords, word_ids
 from s2s_desktop.core.alignment_export import drop_prompt_words
-from s2s_desktop.gui.alignment.data import AlignmentData
+from s2s_desktop.gui.alignment.data import AlignmentData, tokenizer_for
 from s2s_desktop.gui.alignment.export import export_image
 from s2s_desktop.gui.alignment.heads import HeadsGrid, HeadsJob, hf_checkpoint
 from s2s_desktop.gui.alignment.heatmap import HeatmapView
@@ -181,8 +181,14 @@ class AlignmentPanel(QWidget):
         self._show()
 
     # ================================================================== API
-    def set_translation(self, text_translation, tokenizer, model_dir: str | Path | None = None) -> None:
-        """Show the alignments of a (possibly still running) TextTranslation."""
+    def set_translation(self, text_translation, tokenizer=None, model_dir: str | Path | None = None) -> None:
+        """Show the alignments of a (possibly still running) TextTranslation. Without a
+        tokenizer it is loaded from ``model_dir``; None as translation clears the view."""
+        if text_translation is None:
+            self.clear("Translate something to see its alignments")
+            return
+        if tokenizer is None and model_dir:
+            tokenizer = tokenizer_for(model_dir)
         same = text_translation is self._tt
         self._tt = text_translation
         self._tokenizer = tokenizer
@@ -514,7 +520,7 @@ class AlignmentDock(QDockWidget):
         self.wordHovered = self.panel.wordHovered
 
     # the integration API, delegated
-    def set_translation(self, text_translation, tokenizer, model_dir=None) -> None:
+    def set_translation(self, text_translation, tokenizer=None, model_dir=None) -> None:
         self.panel.set_translation(text_translation, tokenizer, model_dir)
 
     def refresh(self) -> None:

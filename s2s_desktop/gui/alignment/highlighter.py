@@ -85,7 +85,16 @@ class PaneHighlighter(QObject):
                 edit.viewport().installEventFilter(self)
 
     # ================================================================== API
-    def set_translation(self, text_translation, tokenizer) -> None:
+    def set_translation(self, text_translation, tokenizer=None, model_dir=None) -> None:
+        """Highlight with this TextTranslation (None: clear). Without a tokenizer it is
+        loaded from ``model_dir``."""
+        if text_translation is None:
+            self.clear()
+            return
+        if tokenizer is None and model_dir:
+            from s2s_desktop.gui.alignment.data import tokenizer_for
+
+            tokenizer = tokenizer_for(model_dir)
         self._tt = text_translation
         self._tokenizer = tokenizer
         self._words.clear()

@@ -403,3 +403,23 @@ def test_all_heads_rows_line_up_with_ct2_for_t5_and_bart(engines, tiny_models, m
     heads = compute_for_result(tiny_models[model_id], r)  # T5: <pad> start; BART: </s> start + forced <s>
     assert heads.shape[2:] == r.attention.shape
     np.testing.assert_allclose(heads[-1].mean(axis=0), r.attention, atol=0.03)
+
+
+def test_target_pane_rendered_differently_still_lines_up(qtbot, engines):
+    """The main window's renderer need not reproduce reassemble() exactly (spaces between
+    sentences, pending sentences): translated sentences are found in order."""
+    e = engines["tiny-en-de"]
+    tt = e.translate_text("The dog is old. The house is small.", GREEDY)
+    shown = tt.results[0].target + "   " + tt.results[1].target
+    assert shown != tt.text
+    src, tgt = QPlainTextEdit(tt.source), QPlainTextEdit(shown)
+    for w in (src, tgt):
+        qtbot.addWidget(w)
+    hl = PaneHighlighter(src, tgt, hover=False)
+    hl.set_translation(tt, e.tokenizer)
+    hl.highlight(1, "source", 1)  # "house"
+    spans = hl.weights("target")
+    assert spans and all(a >= len(tt.results[0].target) + 3 for a, _, _ in spans)
+    assert hl.word_at("target", len(shown) - 2) == (1, len(tt.results[1].target.split()) - 1)
+    tgt.setPlainText("something else entirely")
+    assert hl.weights("target") == [] and hl.weights("source") == []

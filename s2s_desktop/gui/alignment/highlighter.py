@@ -71,6 +71,7 @@ class PaneHighlighter(QObject):
         self._words: dict[int, object] = {}  # sentence -> WordAlignment
         self._spans: dict[tuple[str, int], list[tuple[int, int]]] = {}  # (side, sentence) -> word spans (str offsets)
         self._panes: dict[str, _Pane] = {}
+        self._spans_of: dict[str, dict[int, tuple[int, int]]] = {"source": {}, "target": {}}  # sentence -> chars
         self._current: tuple[str, int, tuple[int, ...]] | None = None  # side, sentence, words
         self._hovering = False
         self._last_sentence = -1
@@ -139,19 +140,15 @@ class PaneHighlighter(QObject):
 
     def word_at(self, side: str, qt_pos: int) -> tuple[int, int]:
         """(sentence, word index) at a document position of a pane, or (-1, -1)."""
-        layout = self._valid_layout(side)
-        if layout is None:
+        if self._valid_layout(side) is None:
             return -1, -1
         pos = self._panes[side].from_qt(qt_pos)
-        for span in layout.spans:
-            start, end = (span.source_start, span.source_end) if side == "source" else (span.target_start, span.target_end)
-            if side == "target" and not span.translated:
-                continue
+        for index, (start, end) in self._spans_of[side].items():
             if start <= pos <= end:
-                for k, (a, b) in enumerate(self._word_spans(side, span.index)):
+                for k, (a, b) in enumerate(self._word_spans(side, index)):
                     if a <= pos - start < b or (pos - start == b and pos > start):
-                        return span.index, k
-                return span.index, -1
+                        return index, k
+                return index, -1
         return -1, -1
 
     def weights(self, side: str) -> list[tuple[int, int, float]]:
@@ -252,33 +249,58 @@ class PaneHighlighter(QObject):
 
     # ================================================================== model
     def _valid_layout(self, side: str) -> TextLayout | None:
+        """The layout, if ``side``'s pane shows the text it belongs to. The source pane
+        must show exactly the translated source; the target pane may render the
+        translation its own way (e.g. without reassemble's joining spaces, or with
+        pending sentences shown differently): each translated sentence is then found
+        in order in the pane's text."""
         if self._tt is None or not self.enabled:
             return None
         key = len(self._tt.results)
         if self._layout is None or self._layout_key != key:
             self._layout = text_layout(self._tt)
             self._layout_key = key
-            self._spans = {k: v for k, v in self._spans.items() if k[0] == "source"}
+            self._spans = {}
             self._panes = {}
+            self._spans_of = {"source": {}, "target": {}}
         for s in ("source", "target"):
-            if s not in self._panes:
-                text = self.edits[s].toPlainText()
-                expected = self._layout.source if s == "source" else self._layout.target
-                self._panes[s] = _Pane(text) if text == expected else None  # type: ignore[assignment]
+            if s in self._panes:
+                continue
+            text = self.edits[s].toPlainText()
+            spans = self._locate(s, text)
+            self._panes[s] = _Pane(text) if spans is not None else None  # type: ignore[assignment]
+            self._spans_of[s] = spans or {}
         return self._layout if self._panes.get(side) is not None else None
+
+    def _locate(self, side: str, text: str) -> dict[int, tuple[int, int]] | None:
+        layout = self._layout
+        if side == "source":
+            if text != layout.source:
+                return None  # edited since: stale
+            return {sp.index: (sp.source_start, sp.source_end) for sp in layout.spans}
+        if text == layout.target:
+            return {sp.index: (sp.target_start, sp.target_end) for sp in layout.spans if sp.translated}
+        spans, pos = {}, 0
+        for sp in layout.spans:
+            if not sp.translated:
+                continue
+            piece = layout.target[sp.target_start : sp.target_end]
+            at = text.find(piece, pos) if piece else -1
+            if at < 0:
+                return None
+            spans[sp.index] = (at, at + len(piece))
+            pos = at + len(piece)
+        return spans
 
     def _word_spans(self, side: str, sentence: int) -> list[tuple[int, int]]:
         key = (side, sentence)
         if key not in self._spans:
-            span = self._layout.spans[sentence]
-            text = (self._layout.source[span.source_start : span.source_end] if side == "source"
-                    else self._layout.target[span.target_start : span.target_end])
-            self._spans[key] = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+            start, end = self._spans_of[side][sentence]
+            self._spans[key] = [(m.start(), m.end()) for m in _WORD.finditer(self._panes[side].text[start:end])]
         return self._spans[key]
 
     def _qt_range(self, side: str, sentence: int, start: int, end: int) -> tuple[int, int]:
-        span = self._layout.spans[sentence]
-        base = span.source_start if side == "source" else span.target_start
+        base = self._spans_of[side][sentence][0]
         pane = self._panes[side]
         return pane.to_qt(base + start), pane.to_qt(base + end)
 
@@ -329,7 +351,7 @@ class PaneHighlighter(QObject):
             side, sentence, words = current
             other = "target" if side == "source" else "source"
             ok = (sentence >= 0 and self._valid_layout(side) is not None and self._valid_layout(other) is not None
-                  and sentence < len(self._layout.spans) and self._layout.spans[sentence].translated)
+                  and sentence in self._spans_of["source"] and sentence in self._spans_of["target"])
             words_al = self._alignment(sentence) if ok else None
             if words_al is not None and words_al.matrix.size:
                 n_other = len(self._word_spans(other, sentence))

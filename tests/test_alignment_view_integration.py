@@ -1,0 +1,79 @@
+"""The alignment viewer wired into the real main window, the way the window should do it
+(``wire`` below is the recommended integration; the window itself is not changed here)."""
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
+from PySide6.QtGui import QMouseEvent, QTextCursor  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from s2s_desktop.gui.alignment import AlignmentPanel, PaneHighlighter, connect  # noqa: E402
+
+LONG = 30_000
+
+
+def wire(window):
+    """The integration: the panel goes into the window's dock, the highlighter onto its
+    panes, and every translationUpdated feeds both (None clears them)."""
+    panel = AlignmentPanel()
+    window.alignment_dock.setWidget(panel)
+    highlighter = PaneHighlighter(window.source, window.target)
+    connect(panel, highlighter)
+
+    def update(translation):
+        model = window.current_model()
+        model_dir = str(model.path) if model is not None else None
+        panel.set_translation(translation, model_dir=model_dir)
+        highlighter.set_translation(translation, model_dir=model_dir)
+
+    window.translationUpdated.connect(update)
+    return panel, highlighter
+
+
+@pytest.fixture
+def window(qtbot, model_store, tmp_path):
+    main_window = pytest.importorskip("s2s_desktop.gui.main_window")
+    from s2s_desktop.gui.settings import open_qsettings
+    from s2s_desktop.models.store import ModelStore
+
+    w = main_window.MainWindow(store=ModelStore(), qsettings=open_qsettings(tmp_path / "settings.ini"),
+                               autosave_path=tmp_path / "autosave" / "source.txt")
+    for name in ("alignment_dock", "translationUpdated", "source", "target", "current_model", "select_model"):
+        if not hasattr(w, name):
+            pytest.skip(f"the main window has no {name} yet")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.select_model("tiny-en-de")
+    yield w
+    w.close()
+
+
+def _move(widget, point) -> None:
+    event = QMouseEvent(QEvent.Type.MouseMove, QPointF(point), widget.mapToGlobal(QPointF(point)),
+                        Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def test_viewer_in_the_main_window(qtbot, window):
+    panel, highlighter = wire(window)
+    window.alignment_dock.show()
+    with qtbot.waitSignal(window.jobFinished, timeout=LONG, check_params_cb=lambda kind: kind == "translate"):
+        window.source.setPlainText("The dog is old. The house is small.")
+        window.run_task()
+    qtbot.waitUntil(lambda: panel.data() is not None and len(window.current_translation.results) == 2, timeout=LONG)
+    assert panel.sentence_box.count() == 2
+    # hover the last word of the translation: the dock follows, the source pane lights up
+    text = window.target.toPlainText()
+    cursor = QTextCursor(window.target.document())
+    cursor.setPosition(len(text) - 2)
+    rect = window.target.cursorRect(cursor)
+    _move(window.target.viewport(), QPointF(rect.x(), rect.center().y()))
+    assert panel.current_sentence() == 1
+    shown = highlighter.weights("source")
+    assert shown and all(a >= len("The dog is old. ") for a, _, _ in shown)
+    # the source is edited: no stale highlights, the dock says why
+    window.source.textCursor().insertText("Now ")
+    assert highlighter.weights("source") == [] and panel.data() is None

@@ -331,6 +331,8 @@ class AlignmentPanel(QWidget):
             message = "This sentence is not translated yet"
         elif result is not None and result.attention is None:
             message = "This model returned no attention for this sentence"
+        elif result is not None and self._tokenizer is None:
+            message = "No tokenizer for this model: pass one (or the model folder) to set_translation"
         elif result is not None:
             try:
                 self._data = AlignmentData.from_result(result, self._tokenizer, self.subword_check.isChecked())

@@ -94,8 +94,8 @@ class AlignmentPanel(QWidget):
 
         # options
         self.subword_check = QCheckBox("Subwords", toolTip="Show the raw model tokens instead of merged words")
-        self.hard_box = QComboBox(toolTip="Hard alignment overlay")
-        for label, key in (("No hard links", "none"), ("Argmax", "argmax"), ("Threshold", "threshold")):
+        self.hard_box = QComboBox(toolTip="Hard alignment overlay: none, the strongest source word per target word (argmax), or every link above a threshold")
+        for label, key in (("No links", "none"), ("Argmax", "argmax"), ("Threshold", "threshold")):
             self.hard_box.addItem(label, key)
         self.hard_box.setCurrentIndex(1)
         self.threshold_spin = QDoubleSpinBox(toolTip="Threshold: links with at least this weight",

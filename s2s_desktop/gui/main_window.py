@@ -46,13 +46,21 @@ from s2s_desktop.gui.worker import EngineKey, Job, JobRunner
 TASKS = ("translate", "summarize")
 TASK_LABELS = {"translate": "Translate", "summarize": "Summarize"}
 DEBOUNCE_MS = 400
-RENDER_MS = 40
+STREAM_POLL_MS = 40
 MAX_RECENT = 8
 LANGUAGES = {
     "en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese",
     "nl": "Dutch", "pl": "Polish", "ru": "Russian", "uk": "Ukrainian", "cs": "Czech", "sv": "Swedish",
     "da": "Danish", "fi": "Finnish", "no": "Norwegian", "ja": "Japanese", "zh": "Chinese", "ko": "Korean",
     "ar": "Arabic", "tr": "Turkish", "el": "Greek", "hu": "Hungarian", "ro": "Romanian",
+}
+
+
+_FALLBACK_KEYS = {
+    QKeySequence.StandardKey.Open: "Ctrl+O",
+    QKeySequence.StandardKey.Save: "Ctrl+S",
+    QKeySequence.StandardKey.Quit: "Ctrl+Q",
+    QKeySequence.StandardKey.HelpContents: "F1",
 }
 
 
@@ -93,6 +101,7 @@ class MainWindow(QMainWindow):
         self._open_job: Job | None = None
         self._job_started = 0.0
         self._full_render = False
+        self._taken = 0  # results of the output job already shown
         self._closing = False
         self._preload = preload
 
@@ -156,7 +165,11 @@ class MainWindow(QMainWindow):
 
     def _action(self, text: str, shortcut=None, slot=None, tip: str = "", checkable: bool = False, icon=None) -> QAction:
         action = QAction(text, self)
-        if shortcut is not None:
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            # the platform's keys where it defines them (some define none for Quit/Help)
+            keys = QKeySequence.keyBindings(shortcut) or [QKeySequence(_FALLBACK_KEYS[shortcut])]
+            action.setShortcuts(keys)
+        elif shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         if tip or shortcut is not None:
             keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
@@ -302,11 +315,13 @@ class MainWindow(QMainWindow):
             return t
 
         self.debounce = timer(DEBOUNCE_MS, lambda: self.run_task(auto=True))
-        self.render_timer = timer(RENDER_MS, self._render)
         self.counts_timer = timer(150, self._update_counts)
         self.elapsed_timer = QTimer(self)
         self.elapsed_timer.setInterval(100)
         self.elapsed_timer.timeout.connect(self._tick)
+        self.stream_timer = QTimer(self)
+        self.stream_timer.setInterval(STREAM_POLL_MS)
+        self.stream_timer.timeout.connect(self._poll)
 
     def _connect_worker(self) -> None:
         w = self.runner.worker
@@ -314,8 +329,6 @@ class MainWindow(QMainWindow):
         w.modelReady.connect(self._on_model_ready)
         w.progress.connect(self._on_progress)
         w.translationStarted.connect(self._on_translation_started)
-        w.resultsReady.connect(self._on_results)
-        w.partialsReady.connect(self._on_partials)
         w.summaryReady.connect(self._on_summary)
         w.documentLoaded.connect(self._on_document)
         w.finished.connect(self._on_finished)
@@ -365,8 +378,7 @@ class MainWindow(QMainWindow):
         self.live_action.setChecked(settings.translate_as_you_type)
         self.live_action.blockSignals(False)
         if self.renderer.translation is not None:
-            self._full_render = True
-            self._render()  # pending-sentence colour follows the palette
+            self.renderer.render(full=True)  # pending-sentence colour follows the palette
         if self.message_bar.isVisible():
             self.message_bar.show_message(self.message_bar.text.text(), self.message_bar.level,
                                           self.message_bar.details.toPlainText())  # re-tint for the palette
@@ -548,6 +560,7 @@ class MainWindow(QMainWindow):
         self.stop_action.setEnabled(busy)
         if not busy:
             self.elapsed_timer.stop()
+            self.stream_timer.stop()
             self.progress.hide()
             self.progress_label.hide()
 
@@ -564,58 +577,59 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"{info['name']} ({info['pair']})")
 
     def _on_progress(self, job_id: int, done: int, total: int, label: str) -> None:
-        if not (self._is_output(job_id) or self._is_open(job_id)):
+        if self._is_open(job_id) or (self._is_output(job_id) and (total > 1 or "round" in label)):
+            self._show_progress(label, done, total)
+
+    def _show_progress(self, label: str, done: int, total: int) -> None:
+        if total <= 0:
             return
-        long_job = self._is_open(job_id) or (total >= 12 if self._output_job.kind == "translate" else total > 1)
-        if long_job and total > 0:
-            self.progress.setRange(0, total)
-            self.progress.setValue(done)
-            self.progress.setFormat("%v / %m")
-            self.progress_label.setText(label)
-            self.progress.show()
-            self.progress_label.show()
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.progress.setFormat("%v / %m")
+        self.progress_label.setText(label)
+        self.progress.show()
+        self.progress_label.show()
 
     def _on_translation_started(self, job_id: int, translation) -> None:
         if not self._is_output(job_id):
             return
         self.current_translation = translation
         self.latest_results = []
+        self._taken = 0
         self.renderer.translation = translation
         self.renderer.partials = {}
         self._full_render = True
-        # a short grace period lets cached sentences arrive before the first paint,
-        # so re-translating while typing does not flash the source text
-        self.render_timer.start(2 * RENDER_MS)
+        # the first poll comes one interval later: cached sentences (re-translating
+        # while typing) are in by then, so the source text does not flash
+        self.stream_timer.start()
 
-    def _on_results(self, job_id: int, results: list) -> None:
-        if not self._is_output(job_id) or self.current_translation is None:
+    def _poll(self) -> None:
+        """Take the running translation's new results and streamed partial texts (see
+        worker.Job) and update the target pane: at most once per STREAM_POLL_MS."""
+        job = self._output_job
+        translation = self.current_translation
+        if job is None or job.kind != "translate" or translation is None:
             return
-        for result in results:
-            self.current_translation.add(result)
-            self.renderer.partials.pop(result.index, None)
-        self.latest_results = list(results)
-        if not self.render_timer.isActive():
-            self.render_timer.start(RENDER_MS)
-
-    def _on_partials(self, job_id: int, partials: dict) -> None:
-        if not self._is_output(job_id) or self.current_translation is None:
-            return
-        done = self.current_translation.results
-        self.renderer.partials.update({i: t for i, t in partials.items() if i not in done})
-        if not self.render_timer.isActive():
-            self.render_timer.start(RENDER_MS)
-
-    def _render(self) -> None:
-        self.render_timer.stop()
-        if self.renderer.translation is None:
-            return
-        self.renderer.render(full=self._full_render)
-        self._full_render = False
-        self.counts_timer.start()
-        self.translationUpdated.emit(self.current_translation)
+        new = job.results[self._taken:]
+        self._taken += len(new)
+        for result in new:
+            translation.add(result)
+        if new:
+            self.latest_results = new
+        partials = {i: t for i, t in dict(job.partials).items() if i not in translation.results}
+        changed = bool(new) or partials != self.renderer.partials or self._full_render
+        self.renderer.partials = partials
+        total = len(translation.sentences)
+        if total >= 12:
+            self._show_progress("Translating", len(translation.results), total)
+        if changed:
+            self.renderer.render(full=self._full_render)
+            self._full_render = False
+            self.counts_timer.start()
+            self.translationUpdated.emit(translation)
 
     def _clear_output(self) -> None:
-        self.render_timer.stop()
+        self.stream_timer.stop()
         self.renderer.clear()
         self.current_translation = None
         self.latest_results = []
@@ -650,8 +664,7 @@ class MainWindow(QMainWindow):
     def _on_finished(self, job_id: int, stats: dict) -> None:
         if self._is_output(job_id):
             job = self._output_job
-            if self.render_timer.isActive() or self._full_render:
-                self._render()
+            self._poll()
             if stats.get("tokens_per_second"):
                 self.speed_label.setText(f"{stats['tokens_per_second']:,.0f} tok/s")
             self.elapsed_label.setText(f"{time.perf_counter() - self._job_started:.1f} s")
@@ -681,8 +694,7 @@ class MainWindow(QMainWindow):
     def _on_cancelled(self, job_id: int) -> None:
         if self._is_output(job_id) or self._is_open(job_id):
             if self._is_output(job_id):
-                if self.render_timer.isActive():
-                    self._render()
+                self._poll()
                 self._output_job = None
             else:
                 self._open_job = None

@@ -193,8 +193,7 @@ class OutputRenderer:
         self.partials: dict[int, str] = {}  # sentence index -> streamed text
 
     def _formats(self) -> tuple[QTextCharFormat, QTextCharFormat]:
-        normal = QTextCharFormat()
-        normal.setForeground(self.edit.palette().color(QPalette.ColorRole.Text))
+        normal = QTextCharFormat()  # the edit's own text colour, whatever the theme
         pending = QTextCharFormat()
         pending.setForeground(self.edit.palette().color(QPalette.ColorRole.PlaceholderText))
         return normal, pending

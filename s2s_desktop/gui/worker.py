@@ -6,8 +6,11 @@ back through Qt signals (queued into the GUI thread). Every job carries a
 :class:`~s2s_desktop.core.jobs.CancelToken`; a job cancelled before it starts is skipped,
 one cancelled while running stops at the engine's next check.
 
-Streaming output is coalesced here (at most one partial-text signal per
-``FLUSH_INTERVAL``), so a fast model cannot flood the GUI event loop.
+Translation output is not sent by signals: finished sentences are appended to
+``Job.results`` and streamed tokens update ``Job.partials``, and the GUI polls both on a
+timer. A fast model thus cannot flood the GUI event loop (one update per poll, however
+many sentences finished), and no Qt call happens on CTranslate2's own callback thread
+(emitting a signal from there deadlocked PySide 6.12).
 
 Nothing heavy is imported at module level: the engine (numpy, ctranslate2, sentencex)
 is imported on the worker thread the first time a model is needed.
@@ -26,7 +29,6 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from s2s_desktop.core.errors import Cancelled, S2SError
 from s2s_desktop.core.jobs import CancelToken
 
-FLUSH_INTERVAL = 0.05  # seconds between coalesced streaming updates
 MAX_ENGINES = 3
 
 _ids = itertools.count(1)
@@ -51,6 +53,11 @@ class Job:
     options: dict[str, Any] = field(default_factory=dict)
     id: int = field(default_factory=lambda: next(_ids))
     cancel: CancelToken = field(default_factory=CancelToken)
+    # {sentence index: text so far} while tokens stream (written by CTranslate2's
+    # thread, read by the GUI: single dict operations, atomic under the GIL)
+    partials: dict[int, str] = field(default_factory=dict)
+    # finished SentenceResults in arrival order (appended by the worker, polled by the GUI)
+    results: list = field(default_factory=list)
 
 
 @dataclass
@@ -81,8 +88,6 @@ class Worker(QObject):
     modelReady = Signal(int, object)  # job id, {"id", "name", "pair", "device", "describe"}
     progress = Signal(int, int, int, str)  # job id, done, total, label
     translationStarted = Signal(int, object)  # job id, TextTranslation (GUI owns it from now on)
-    resultsReady = Signal(int, object)  # job id, list[SentenceResult]
-    partialsReady = Signal(int, object)  # job id, {sentence index: text so far}
     documentLoaded = Signal(int, object)  # job id, Document
     summaryReady = Signal(int, object)  # job id, SummaryResult
     finished = Signal(int, object)  # job id, stats dict (tokens, seconds, tokens_per_second)
@@ -156,41 +161,19 @@ class Worker(QObject):
         engine = self.engine(job)
         job.cancel.raise_if_cancelled()
         translation = engine.start_text(job.text)
-        total = len(translation.sentences)
         self.translationStarted.emit(job.id, translation)
         options = TranslationOptions(beam_size=job.options.get("beam_size") or None,
                                      max_output_tokens=job.options.get("max_output_tokens") or None)
         beam = options.beam_size or engine.manifest.decoding.beam_size
-        results: list = []
-        partials: dict[int, str] = {}
-        last_flush = time.perf_counter()
-        done = 0
 
-        def flush() -> None:
-            nonlocal results, partials, last_flush
-            if results:
-                self.resultsReady.emit(job.id, results)
-                results = []
-            if partials:
-                self.partialsReady.emit(job.id, partials)
-                partials = {}
-            self.progress.emit(job.id, done, total, "Translating")
-            last_flush = time.perf_counter()
-
-        def on_token(event) -> None:
-            partials[event.index] = event.text
-            if time.perf_counter() - last_flush >= FLUSH_INTERVAL:
-                flush()
+        def on_token(event) -> None:  # on CTranslate2's thread: no Qt here
+            job.partials[event.index] = event.text
 
         stream = engine.translate_sentences(translation.sentences, options, cancel=job.cancel,
                                             on_token=on_token if beam == 1 else None)
         for result in stream:
-            results.append(result)
-            partials.pop(result.index, None)
-            done += 1
-            if time.perf_counter() - last_flush >= FLUSH_INTERVAL:
-                flush()
-        flush()
+            job.results.append(result)
+            job.partials.pop(result.index, None)
         self.finished.emit(job.id, dict(engine.last_stats))
 
     def _summarize(self, job: Job) -> None:
@@ -223,6 +206,20 @@ class Worker(QObject):
         self.finished.emit(job.id, {"seconds": time.perf_counter() - started})
 
 
+class WorkerThread(QThread):
+    """A QThread whose Python thread state lives as long as the thread.
+
+    With a plain QThread, PySide creates and destroys a Python thread state around every
+    slot call. pybind11 (CTranslate2's bindings) remembers the thread state current when
+    it is first imported, per thread; on a plain QThread that one is gone by the next job
+    and CTranslate2's callback then waits forever for the GIL (a hang seen in testing).
+    Running the event loop from a Python ``run`` keeps one thread state for good.
+    """
+
+    def run(self) -> None:
+        self.exec()
+
+
 class JobRunner(QObject):
     """Owns the worker thread. ``submit`` queues a job; signals come from ``worker``."""
 
@@ -231,7 +228,7 @@ class JobRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
+        self.thread = WorkerThread()
         self.thread.setObjectName("s2s-worker")
         self.worker = Worker()
         self.worker.moveToThread(self.thread)

@@ -429,3 +429,20 @@ def test_renderer_edits_only_changed_segments(qtbot):
     renderer.partials.pop(1)
     renderer.render()
     assert edit.toPlainText() == job.text == renderer.text
+
+
+def test_binding_refcount_workaround_keeps_long_sessions_alive():
+    """PySide6 6.12 on Python 3.11 drops a reference to None on every void call; a long
+    session used to abort with "none_dealloc". Importing s2s_desktop.gui guards it."""
+    code = (
+        "import s2s_desktop.gui\n"
+        "from PySide6.QtCore import QObject, Signal\n"
+        "class O(QObject):\n"
+        "    ping = Signal(int)\n"
+        "o = O()\n"
+        "for i in range(200_000):\n"
+        "    o.setObjectName('x'); o.ping.emit(i)\n"
+        "print('alive')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "alive" in proc.stdout, proc.stderr[-2000:]

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from s2s_desktop import APP_NAME, __version__
 from s2s_desktop.core.documents import SUPPORTED_EXTENSIONS
 from s2s_desktop.gui.autosave import Autosave
+from s2s_desktop.gui.qtcompat import emit
 from s2s_desktop.gui.settings import AppSettings, SettingsDialog, open_qsettings
 from s2s_desktop.gui.theme import apply_theme
 from s2s_desktop.gui.widgets import MessageBar, OutputRenderer, Pane, SourceEdit
@@ -626,7 +627,7 @@ class MainWindow(QMainWindow):
             self.renderer.render(full=self._full_render)
             self._full_render = False
             self.counts_timer.start()
-            self.translationUpdated.emit(translation)
+            emit(self.translationUpdated, translation)
 
     def _clear_output(self) -> None:
         self.stream_timer.stop()
@@ -634,7 +635,7 @@ class MainWindow(QMainWindow):
         self.current_translation = None
         self.latest_results = []
         self.target.clear()
-        self.translationUpdated.emit(None)
+        emit(self.translationUpdated, None)
 
     def _set_output_text(self, text: str) -> None:
         self._clear_output()
@@ -659,7 +660,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {Path(document.path).name}{pages}", 5000)
         if document.warnings:
             self.show_error(" ".join(document.warnings), level="warning")
-        self.documentLoaded.emit(document)
+        emit(self.documentLoaded, document)
 
     def _on_finished(self, job_id: int, stats: dict) -> None:
         if self._is_output(job_id):
@@ -670,11 +671,11 @@ class MainWindow(QMainWindow):
             self.elapsed_label.setText(f"{time.perf_counter() - self._job_started:.1f} s")
             self._output_job = None
             self._set_busy(False)
-            self.jobFinished.emit(job.kind)
+            emit(self.jobFinished, job.kind)
         elif self._is_open(job_id):
             self._open_job = None
             self._set_busy(False)
-            self.jobFinished.emit("open")
+            emit(self.jobFinished, "open")
 
     def _on_failed(self, job_id: int, error) -> None:
         kind = None
@@ -689,7 +690,7 @@ class MainWindow(QMainWindow):
         self.show_error(error.message, details=error.details)
         self._set_busy(False)
         if kind:
-            self.jobFailed.emit(kind, error.message)
+            emit(self.jobFailed, kind, error.message)
 
     def _on_cancelled(self, job_id: int) -> None:
         if self._is_output(job_id) or self._is_open(job_id):

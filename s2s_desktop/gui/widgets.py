@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from s2s_desktop.gui.qtcompat import emit
+
 
 def utf16_len(s: str) -> int:
     """Length in QString units (QTextCursor positions count UTF-16 code units)."""
@@ -137,7 +139,7 @@ class SourceEdit(QPlainTextEdit):
         path = self._local_file(event)
         if path:
             event.acceptProposedAction()
-            self.fileDropped.emit(path)
+            emit(self.fileDropped, path)
         else:
             super().dropEvent(event)
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from s2s_desktop.gui.qtcompat import emit
 from s2s_desktop.core.errors import Cancelled, S2SError
 from s2s_desktop.core.jobs import CancelToken
 
@@ -117,7 +118,7 @@ class Worker(QObject):
         else:  # most recently used last
             self._engines[key] = self._engines.pop(key)
         m = engine.manifest
-        self.modelReady.emit(job.id, {"id": m.id, "name": m.name or m.id, "pair": m.pair,
+        emit(self.modelReady, job.id, {"id": m.id, "name": m.name or m.id, "pair": m.pair,
                                       "device": engine.info.device, "compute_type": engine.info.compute_type,
                                       "describe": engine.info.describe()})
         return engine
@@ -135,17 +136,17 @@ class Worker(QObject):
     @Slot(object)
     def run(self, job: Job) -> None:
         if job.cancel.cancelled:  # superseded before it started
-            self.cancelled.emit(job.id)
+            emit(self.cancelled, job.id)
             return
-        self.started.emit(job.id, job.kind)
+        emit(self.started, job.id, job.kind)
         try:
             getattr(self, "_" + job.kind)(job)
         except Cancelled:
-            self.cancelled.emit(job.id)
+            emit(self.cancelled, job.id)
         except BaseException as exc:  # noqa: BLE001 - every failure is reported, none kills the thread
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            self.failed.emit(job.id, describe_exception(exc))
+            emit(self.failed, job.id, describe_exception(exc))
 
     @Slot()
     def shutdown(self) -> None:
@@ -153,7 +154,7 @@ class Worker(QObject):
 
     def _load(self, job: Job) -> None:
         self.engine(job)
-        self.finished.emit(job.id, {})
+        emit(self.finished, job.id, {})
 
     def _translate(self, job: Job) -> None:
         from s2s_desktop.core.engine import TranslationOptions
@@ -161,7 +162,7 @@ class Worker(QObject):
         engine = self.engine(job)
         job.cancel.raise_if_cancelled()
         translation = engine.start_text(job.text)
-        self.translationStarted.emit(job.id, translation)
+        emit(self.translationStarted, job.id, translation)
         options = TranslationOptions(beam_size=job.options.get("beam_size") or None,
                                      max_output_tokens=job.options.get("max_output_tokens") or None)
         beam = options.beam_size or engine.manifest.decoding.beam_size
@@ -174,7 +175,7 @@ class Worker(QObject):
         for result in stream:
             job.results.append(result)
             job.partials.pop(result.index, None)
-        self.finished.emit(job.id, dict(engine.last_stats))
+        emit(self.finished, job.id, dict(engine.last_stats))
 
     def _summarize(self, job: Job) -> None:
         from s2s_desktop.core.engine import SummaryOptions
@@ -186,24 +187,24 @@ class Worker(QObject):
 
         def on_progress(p) -> None:
             label = "Summarizing" if p.round == 1 else f"Summarizing (round {p.round})"
-            self.progress.emit(job.id, p.done, p.total, label)
+            emit(self.progress, job.id, p.done, p.total, label)
 
         result = engine.summarize(job.text, options, cancel=job.cancel, on_progress=on_progress)
-        self.summaryReady.emit(job.id, result)
+        emit(self.summaryReady, job.id, result)
         seconds = result.seconds
-        self.finished.emit(job.id, {"tokens": result.output_tokens, "seconds": seconds,
+        emit(self.finished, job.id, {"tokens": result.output_tokens, "seconds": seconds,
                                     "tokens_per_second": result.output_tokens / seconds if seconds > 0 else 0.0})
 
     def _open(self, job: Job) -> None:
         from s2s_desktop.core.documents import read_document
 
         def on_progress(done: int, total: int) -> None:
-            self.progress.emit(job.id, done, total, "Reading")
+            emit(self.progress, job.id, done, total, "Reading")
 
         started = time.perf_counter()
         document = read_document(job.path, on_progress=on_progress, cancel=job.cancel)
-        self.documentLoaded.emit(job.id, document)
-        self.finished.emit(job.id, {"seconds": time.perf_counter() - started})
+        emit(self.documentLoaded, job.id, document)
+        emit(self.finished, job.id, {"seconds": time.perf_counter() - started})
 
 
 class WorkerThread(QThread):
@@ -246,7 +247,7 @@ class JobRunner(QObject):
 
     def submit(self, job: Job) -> Job:
         self.active[job.id] = job
-        self._request.emit(job)
+        emit(self._request, job)
         return job
 
     def cancel(self, kinds: tuple[str, ...] | None = None) -> None:
@@ -262,6 +263,6 @@ class JobRunner(QObject):
         if not self.thread.isRunning():
             return True
         self.cancel()
-        self._shutdown.emit()
+        emit(self._shutdown)
         self.thread.quit()
         return self.thread.wait(timeout_ms)

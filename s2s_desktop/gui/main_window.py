@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -140,6 +141,8 @@ class MainWindow(QMainWindow):
         self.target.setPlaceholderText("The translation appears here")
         self.target.fileDropped.connect(self.open_file)
         self.renderer = OutputRenderer(self.target)
+        for edit in (self.source, self.target):
+            edit.document().setDocumentMargin(8)
 
         self.source_pane = Pane("Source", self.source)
         self.target_pane = Pane("Translation", self.target)
@@ -188,14 +191,18 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("&Open…", QKeySequence.StandardKey.Open, self.choose_file, "Open a document", icon=S.SP_DialogOpenButton)
         self.save_action = self._action("&Save Output As…", QKeySequence.StandardKey.Save, self.save_output_as, "Save the translation or summary", icon=S.SP_DialogSaveButton)
         self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
-        self.copy_action = self._action("&Copy Output", "Ctrl+Shift+C", self.copy_output, "Copy the translation or summary", icon=S.SP_FileDialogContentsView)
-        self.clear_action = self._action("C&lear Source", "Ctrl+Shift+Backspace", self.clear_source, "Clear the source text", icon=S.SP_DialogResetButton)
+        self.copy_action = self._action("&Copy Output", "Ctrl+Shift+C", self.copy_output, "Copy the translation or summary")
+        self.copy_action.setIconText("Copy")
+        self.clear_action = self._action("C&lear Source", "Ctrl+Shift+Backspace", self.clear_source, "Clear the source text")
+        self.clear_action.setIconText("Clear")
         self.settings_action = self._action("&Settings…", "Ctrl+,", self.open_settings)
         self.run_action = self._action("&Translate", "Ctrl+Return", self.run_task, "Translate the source text", icon=S.SP_MediaPlay)
         self.run_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
         self.stop_action = self._action("S&top", "Esc", self.stop, "Stop the running job", icon=S.SP_MediaStop)
         self.live_action = self._action("Translate As You &Type", "Ctrl+T", self._live_toggled, "Translate as you type", checkable=True)
-        self.swap_action = self._action("S&wap Languages", "Ctrl+Shift+S", self.swap_direction, "Swap the translation direction and the texts", icon=S.SP_BrowserReload)
+        self.live_action.setIconText("As You Type")
+        self.swap_action = self._action("S&wap Languages", "Ctrl+Shift+S", self.swap_direction, "Swap the translation direction and the texts")
+        self.swap_action.setIconText("⇄ Swap")
         self.task_group = QActionGroup(self)
         self.task_actions = {}
         for n, task in enumerate(TASKS, 1):
@@ -255,8 +262,8 @@ class MainWindow(QMainWindow):
         self.task_combo.activated.connect(lambda i: self.set_task(self.task_combo.itemData(i)))
         self.model_combo = QComboBox()
         self.model_combo.setToolTip("Model (Ctrl+M)")
-        self.model_combo.setMinimumContentsLength(22)
-        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.model_combo.setMinimumContentsLength(24)
         self.model_combo.activated.connect(self._model_chosen)
         tb.addWidget(self.task_combo)
         tb.addWidget(self.model_combo)
@@ -281,9 +288,20 @@ class MainWindow(QMainWindow):
         self.elapsed_label = QLabel()
         for w in (self.progress_label, self.progress):
             sb.addWidget(w)
+        def separator() -> QFrame:
+            line = QFrame()
+            line.setFrameShape(QFrame.Shape.VLine)
+            line.setFrameShadow(QFrame.Shadow.Sunken)
+            return line
+
+        first = True
         for w, tip in ((self.model_label, "Model"), (self.device_label, "Device, compute type and threads in use"),
                        (self.speed_label, "Output tokens per second of the last job"), (self.elapsed_label, "Time of the last job")):
             w.setToolTip(tip)
+            w.setContentsMargins(4, 0, 4, 0)
+            if not first:
+                sb.addPermanentWidget(separator())
+            first = False
             sb.addPermanentWidget(w)
         self.progress.hide()
         self.progress_label.hide()

@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
     translationUpdated = Signal(object)  # TextTranslation in the target pane, or None
     jobFinished = Signal(str)  # kind of a finished output/document job ("translate", "summarize", "open")
     jobFailed = Signal(str, str)  # kind, message
+    jobCancelled = Signal(str)  # kind of a stopped output/document job
     documentLoaded = Signal(object)  # Document
 
     def __init__(self, store=None, qsettings: QSettings | None = None, autosave_path: str | Path | None = None,
@@ -713,11 +714,14 @@ class MainWindow(QMainWindow):
     def _on_cancelled(self, job_id: int) -> None:
         if self._is_output(job_id) or self._is_open(job_id):
             if self._is_output(job_id):
+                kind = self._output_job.kind
                 self._poll()
                 self._output_job = None
             else:
+                kind = "open"
                 self._open_job = None
             self._set_busy(False)
+            emit(self.jobCancelled, kind)
 
     def show_error(self, message: str, details: str = "", level: str = "error") -> None:
         """Non-modal: the message bar above the panes; the window stays usable."""

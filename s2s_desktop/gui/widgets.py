@@ -238,8 +238,17 @@ class OutputRenderer:
             cursor.select(QTextCursor.SelectionType.Document)
             cursor.removeSelectedText()
             cursor.setCharFormat(normal)
+            # one insert per run of same-style segments: thousands of inserts would stall
+            run: list[str] = []
+            style = pending[0] if pending else False
             for text, is_pending in zip(texts, pending):
-                cursor.insertText(text, grey if is_pending else normal)
+                if is_pending != style and run:
+                    cursor.insertText("".join(run), grey if style else normal)
+                    run = []
+                style = is_pending
+                run.append(text)
+            if run:
+                cursor.insertText("".join(run), grey if style else normal)
         else:
             starts, pos = [], 0
             for text in self.shown:

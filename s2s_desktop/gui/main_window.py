@@ -49,6 +49,7 @@ TASKS = ("translate", "summarize")
 TASK_LABELS = {"translate": "Translate", "summarize": "Summarize"}
 DEBOUNCE_MS = 400
 STREAM_POLL_MS = 40
+MAX_STREAMING = 12  # sentences shown token by token at once
 MAX_RECENT = 8
 LANGUAGES = {
     "en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese",
@@ -206,9 +207,9 @@ class MainWindow(QMainWindow):
         self.clear_action = self._action("C&lear Source", "Ctrl+Shift+Backspace", self.clear_source, "Clear the source text")
         self.clear_action.setIconText("Clear")
         self.settings_action = self._action("&Settings…", "Ctrl+,", self.open_settings)
-        self.run_action = self._action("&Translate", "Ctrl+Return", self.run_task, "Translate the source text", icon=S.SP_MediaPlay)
+        self.run_action = self._action("&Translate", "Ctrl+Return", self.run_task, "Translate the source text")
         self.run_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
-        self.stop_action = self._action("S&top", "Esc", self.stop, "Stop the running job", icon=S.SP_MediaStop)
+        self.stop_action = self._action("S&top", "Esc", self.stop, "Stop the running job")
         self.live_action = self._action("Translate As You &Type", "Ctrl+T", self._live_toggled, "Translate as you type", checkable=True)
         self.live_action.setIconText("As You Type")
         self.swap_action = self._action("S&wap Languages", "Ctrl+Shift+S", self.swap_direction, "Swap the translation direction and the texts")
@@ -406,6 +407,7 @@ class MainWindow(QMainWindow):
         self.live_action.blockSignals(True)
         self.live_action.setChecked(settings.translate_as_you_type)
         self.live_action.blockSignals(False)
+        self._update_icons()
         if self.renderer.translation is not None:
             self.renderer.render(full=True)  # pending-sentence colour follows the palette
         if self.message_bar.isVisible():
@@ -416,6 +418,38 @@ class MainWindow(QMainWindow):
             engine_changed = (old.device, old.compute_type, old.threads) != (settings.device, settings.compute_type, settings.threads)
             if engine_changed:
                 self._preload_model()
+
+    def _update_icons(self) -> None:
+        """Run/stop icons drawn in the palette's text colour (the style's own media icons
+        are black, invisible on a dark theme)."""
+        from PySide6.QtGui import QIcon, QPainter, QPalette, QPixmap, QPolygonF
+        from PySide6.QtCore import QPointF, QRectF
+
+        def icon(shape: str) -> QIcon:
+            result = QIcon()
+            for mode, group in ((QIcon.Mode.Normal, QPalette.ColorGroup.Active),
+                                (QIcon.Mode.Disabled, QPalette.ColorGroup.Disabled)):
+                ratio = self.devicePixelRatioF()
+                pixmap = QPixmap(int(32 * ratio), int(32 * ratio))
+                pixmap.setDevicePixelRatio(ratio)
+                pixmap.fill(Qt.GlobalColor.transparent)
+                painter = QPainter(pixmap)
+                painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+                color = self.palette().color(group, QPalette.ColorRole.ButtonText)
+                if shape == "play":
+                    color = self.palette().color(group, QPalette.ColorRole.Highlight) if group == QPalette.ColorGroup.Active else color
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(color)
+                if shape == "play":
+                    painter.drawPolygon(QPolygonF([QPointF(9, 6), QPointF(27, 16), QPointF(9, 26)]))
+                else:
+                    painter.drawRoundedRect(QRectF(8, 8, 16, 16), 2, 2)
+                painter.end()
+                result.addPixmap(pixmap, mode)
+            return result
+
+        self.run_action.setIcon(icon("play"))
+        self.stop_action.setIcon(icon("stop"))
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self)
@@ -647,15 +681,23 @@ class MainWindow(QMainWindow):
             translation.add(result)
         if new:
             self.latest_results = new
-        partials = {i: t for i, t in dict(job.partials).items() if i not in translation.results}
+        # greedy decoding streams a whole batch at once; showing the first few unfinished
+        # sentences (where the reader is) keeps each update cheap on long documents
+        streaming = sorted(i for i in dict(job.partials) if i not in translation.results)[:MAX_STREAMING]
+        partials = {i: job.partials.get(i, "") for i in streaming}
+        partials = {i: t for i, t in partials.items() if t}
         changed = bool(new) or partials != self.renderer.partials or self._full_render
         self.renderer.partials = partials
         total = len(translation.sentences)
         if total >= 12:
             self._show_progress("Translating", len(translation.results), total)
         if changed:
+            started = time.perf_counter()
             self.renderer.render(full=self._full_render)
             self._full_render = False
+            # back off when updates get expensive, so the window stays responsive
+            spent_ms = (time.perf_counter() - started) * 1000
+            self.stream_timer.setInterval(int(max(STREAM_POLL_MS, min(400, 4 * spent_ms))))
             self.counts_timer.start()
             emit(self.translationUpdated, translation)
 

@@ -666,7 +666,7 @@ class MainWindow(QMainWindow):
         self._full_render = True
         # the first poll comes one interval later: cached sentences (re-translating
         # while typing) are in by then, so the source text does not flash
-        self.stream_timer.start()
+        self.stream_timer.start(STREAM_POLL_MS)
 
     def _poll(self) -> None:
         """Take the running translation's new results and streamed partial texts (see

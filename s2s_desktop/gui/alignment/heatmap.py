@@ -121,7 +121,7 @@ class HeatmapView(QAbstractScrollArea):
         self._layout()
         rows, cols = self._data.shape
         avail_w = self.viewport().width() - self._label_w - 2 * MARGIN
-        avail_h = self.viewport().height() - self._label_h - 2 * MARGIN
+        avail_h = self.viewport().height() - self._label_h - 2 * MARGIN - LEGEND_H
         return int(max(lo, min(avail_w // max(cols, 1), avail_h // max(rows, 1), hi)))
 
     def content_size(self) -> QSize:

@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 CACHE = ROOT / "bench" / ".cache"
 DOCS = ROOT / "docs" / "benchmarks.md"
-BUNDLED = ROOT / "resources" / "models"
+BUNDLED = Path(os.environ.get("S2S_BENCH_BUNDLED") or ROOT / "resources" / "models")
 BUNDLED_EN_DE = BUNDLED / "ddtp-en-de"
 DDTP_DIRS = [os.environ.get("S2S_DDTP_LISTS", ""), "/var/lib/apt/lists", str(CACHE / "apt-lists")]
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -319,6 +320,7 @@ def measure(label: str, model: Path, hf: Path | None, sentences: list[str], out_
         for p in procs.values():
             if p.p.poll() is None:
                 p.p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
     return {"label": label, "sentences": n, "slices": parts, "slice_size": slice_size, "out_tokens": out_tokens,
             "runs": runs, "replays": replays, "rss": rss, "load": load_samples, "threads": threads, "systems": systems, "modes": modes,
             "torch_sentences": sum(len(inputs["slices"][i]["sentences"]) for i in range(min(torch_slices, parts)))}

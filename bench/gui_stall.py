@@ -184,10 +184,17 @@ def main() -> int:
     rows = []
 
     def settle(seconds: float = 0.3) -> None:
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            app.processEvents()
-            time.sleep(0.005)
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        loop = QEventLoop()
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        loop.exec()
+
+    # the machine's own jitter: the same probe with the window idle
+    probe.start()
+    started = time.perf_counter()
+    settle(5.0)
+    rows.append(("idle window (baseline)", time.perf_counter() - started, probe.stop(), "nothing running: scheduler noise"))
 
     # model loading happens on the worker too; measure it as its own phase
     window.select_model(translator.name)
@@ -195,8 +202,7 @@ def main() -> int:
     started = time.perf_counter()
     window.runner.submit(__import__("s2s_desktop.gui.worker", fromlist=["Job"]).Job("load", window._engine_key(window.current_model())))
     while window.runner.busy():
-        app.processEvents()
-        time.sleep(0.001)
+        settle(0.01)
     rows.append(("load translator (worker)", time.perf_counter() - started, probe.stop(), ""))
     settle()
 
@@ -250,7 +256,7 @@ def report(rows, args, what, window) -> int:
     print(f"{'phase':38} {'time':>8} {'ticks':>7} {'p99 gap':>9} {'max stall':>10} {'>50ms':>6}  notes")
     for name, seconds, s, note in rows:
         print(f"{name:38} {seconds:7.1f}s {s['ticks']:7d} {s['p99_gap_ms']:7.1f}ms {s['stall_ms']:8.1f}ms {s['over_50ms']:6d}  {note}")
-    worst = max(s["stall_ms"] for _, _, s, _ in rows[1:])
+    worst = max(s["stall_ms"] for name, _, s, _ in rows if name.startswith(("paste", "open")))
     print()
     print(f"longest stall while translating/summarizing: {worst:.1f} ms (target < 50 ms) -> {'PASS' if worst < 50 else 'FAIL'}")
     return 0 if worst < 50 and all(not n.startswith("FAILED") for *_, n in rows) else 1

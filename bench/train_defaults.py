@@ -39,7 +39,8 @@ def best(run: Path) -> float | None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="small")
-    ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--minutes", type=float, default=30, help="en→de training budget")
+    ap.add_argument("--de-en-minutes", type=float, default=None, help="de→en budget (default: --minutes)")
     ap.add_argument("--sum-minutes", type=float, default=25)
     ap.add_argument("--dae-minutes", type=float, default=12)
     ap.add_argument("--only", nargs="*", default=None, help="en-de sum de-en dae")
@@ -65,7 +66,7 @@ def main() -> int:
                 "--id", "ddtp-summarize-en", "--name", f"Debian descriptions summarizer, English ({args.preset})"])
     if "de-en" in steps:
         sh(["train", "run", "--run-dir", "runs/de-en", "--train", "runs/corpus/ddtp-en-de.tsv", "--swap",
-            "--source-lang", "de", "--target-lang", "en", "--max-minutes", str(args.minutes), "--warmup", "200", *common])
+            "--source-lang", "de", "--target-lang", "en", "--max-minutes", str(args.de_en_minutes or args.minutes), "--warmup", "200", *common])
         if not (MODELS / "ddtp-de-en").exists():
             sh(["train", "export", "--run-dir", "runs/de-en", "--out", "resources/models/ddtp-de-en", "--id", "ddtp-de-en",
                 "--name", f"Debian descriptions de→en ({args.preset})"])

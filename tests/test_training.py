@@ -279,3 +279,40 @@ def test_evaluate_cli(trained_run, tmp_path, capsys):
     assert rc == 0
     scores = json.loads(capsys.readouterr().out)
     assert {"bleu", "chrf", "tokens_per_s"} <= set(scores) and scores["pairs"] > 0
+
+
+def test_summarizer_dae_then_finetune_and_evaluate(tmp_path, capsys):
+    """DAE pre-training on monolingual text, fine-tuning with --init, export, ROUGE-L."""
+    from s2s_desktop.training import model
+    from s2s_desktop.training.cli import main
+    from s2s_desktop.training.export import export_model
+    from s2s_desktop.training.trainer import Progress, TrainConfig, Trainer
+
+    model.PRESETS["micro"] = dict(d_model=32, encoder_layers=1, decoder_layers=1, heads=2, ffn=64)
+    docs = [f"{s} {t} {s}" for s, t in PAIRS]
+    mono = tmp_path / "mono.tsv"
+    write_tsv([Pair(d, d, f"g{i}") for i, d in enumerate(docs)], mono, with_group=True)
+    summ = tmp_path / "summ.tsv"
+    write_tsv([Pair(d, s, f"g{i}") for i, (d, (s, _)) in enumerate(zip(docs, PAIRS))], summ, with_group=True)
+    common = dict(preset="micro", vocab_size=150, max_tokens=600, warmup=2, lr=3e-3, dev_eval_size=4,
+                  precision="fp32", source_lang="en")
+    quiet = dict(log=lambda m: None, progress=Progress(interval=999))
+    pre = Trainer(TrainConfig(run_dir=str(tmp_path / "pre"), train=str(mono), objective="dae", task="summarize",
+                              dev_size=4, test_size=0, max_steps=3, **common), **quiet)
+    assert pre.train()["metric"] == "chrf"
+    assert "<mask>" in json.loads((tmp_path / "pre" / "vocab" / "vocab.json").read_text())
+    ft = Trainer(TrainConfig(run_dir=str(tmp_path / "ft"), train=str(summ), task="summarize", init=str(tmp_path / "pre" / "best"),
+                             dev_size=4, test_size=4, max_steps=3, max_src_len=64, max_tgt_len=16, **common), **quiet)
+    summary = ft.train()
+    assert summary["metric"] == "rougeL" and summary["steps"] == 3
+    out = tmp_path / "sum-model"
+    result = export_model(tmp_path / "ft", out, model_id="micro-sum", compare_fp32=True, log=lambda m: None)
+    assert result["results"]["int8"]["rougeL"] >= 0
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "ROUGE-L" in card and "--init" in card
+    from s2s_desktop.core.manifest import ModelManifest
+
+    m = ModelManifest.load(out)
+    assert m.task == "summarize" and m.decoding.no_repeat_ngram_size == 3 and m.max_input_tokens == 64
+    assert main(["evaluate", "--model", str(out), "--test", str(tmp_path / "ft" / "data" / "test.tsv"), "--threads", "1"]) == 0
+    assert "ROUGE-L" in capsys.readouterr().out

@@ -109,7 +109,7 @@ def export_model(
     manifest = infer_manifest(
         ckpt, model_id, task=task, source=source_lang, target=target_lang,
         name=name or model_id, license=license, decoding=decoding,
-        max_input_tokens=min(max_pos - 1, max_input_tokens or (cfg.get("max_src_len", 256) if task == "summarize" else 256)),
+        max_input_tokens=min(max_pos - 1, max_input_tokens or cfg.get("max_src_len", 256)),
         max_output_tokens=min(max_pos - 1, max_output_tokens or (64 if task == "summarize" else 256)),
     )
     manifest.source_repo = "trained locally (s2s train)"
@@ -287,3 +287,24 @@ def model_card(info: dict) -> str:
         lines += info["commands"]
         lines += ["```", ""]
     return "\n".join(lines)
+
+
+def append_card_note(model_dir: str | os.PathLike, title: str, text: str) -> None:
+    """Add a section to an exported model's card and refresh the manifest checksums."""
+    from s2s_desktop.core.manifest import ModelManifest
+    from s2s_desktop.models.convert import checksum_dir
+
+    d = Path(model_dir)
+    manifest = ModelManifest.load(d)
+    card = d / "MODEL_CARD.md"
+    body = card.read_text(encoding="utf-8") if card.is_file() else f"# {manifest.name}\n"
+    marker = f"## {title}"
+    if marker in body:  # replace an earlier version of the same section
+        head, _, rest = body.partition(marker)
+        nxt = rest.find("\n## ")
+        body = head.rstrip() + "\n" + (rest[nxt:] if nxt >= 0 else "")
+    tmp = card.with_name(card.name + ".tmp")
+    tmp.write_text(body.rstrip() + f"\n\n{marker}\n\n{text.strip()}\n", encoding="utf-8")
+    os.replace(tmp, card)
+    manifest.files = checksum_dir(d)
+    manifest.save(d)

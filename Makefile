@@ -40,7 +40,7 @@ test: $(VENV)/.dev
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
 
 bench: $(VENV)/.dev
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info

@@ -153,6 +153,29 @@ class _Unit:
     tokens: list[str]
 
 
+class _StepRelay:
+    """The per-token callback handed to CTranslate2.
+
+    CTranslate2 may drop its copy of the callback later, from one of its own worker
+    threads. If that copy held the last reference to an Engine, the translator would be
+    destroyed inside its own thread pool ("Resource deadlock avoided" abort). ``close()``
+    empties the relay once the call returns, so the copy references nothing."""
+
+    __slots__ = ("on_step", "cancel")
+
+    def __init__(self, on_step, cancel):
+        self.on_step = on_step
+        self.cancel = cancel
+
+    def __call__(self, step) -> bool:
+        if self.on_step is not None:
+            self.on_step(step)
+        return bool(self.cancel is not None and self.cancel.cancelled)
+
+    def close(self) -> None:
+        self.on_step = self.cancel = None
+
+
 class Engine:
     def __init__(
         self,
@@ -217,39 +240,42 @@ class Engine:
         )
 
     @staticmethod
-    def _batches(units: list[_Unit], max_tokens: int) -> Iterator[list[_Unit]]:
-        """Length-sorted batches whose padded size stays under max_tokens."""
-        ordered = sorted(units, key=lambda u: len(u.tokens))
+    def _batches(units: list[_Unit], max_tokens: int) -> list[list[_Unit]]:
+        """Length-sorted batches whose padded size stays under max_tokens.
+
+        Packed from the longest sentences down, so the leftover small batch holds the
+        shortest sentences (cheap) rather than the longest; run shortest first so the
+        first results arrive quickly."""
+        ordered = sorted(units, key=lambda u: len(u.tokens), reverse=True)
+        batches: list[list[_Unit]] = []
         batch: list[_Unit] = []
         for unit in ordered:
-            width = max(len(unit.tokens), len(batch[-1].tokens) if batch else 0)
-            if batch and width * (len(batch) + 1) > max_tokens:
-                yield batch
+            if batch and len(batch[0].tokens) * (len(batch) + 1) > max_tokens:
+                batches.append(batch[::-1])
                 batch = []
             batch.append(unit)
         if batch:
-            yield batch
+            batches.append(batch[::-1])
+        return batches[::-1]
 
     def _run_batch(self, batch: list[_Unit], kwargs: dict, cancel, on_step=None):
         """translate_batch with the forced target prefix; returns CT2 results."""
         prefix = self.manifest.target_prefix
-        callback = None
+        relay = None
         if kwargs["beam_size"] == 1 and (on_step is not None or cancel is not None):
-
-            def callback(step):
-                if on_step is not None:
-                    on_step(step)
-                return bool(cancel is not None and cancel.cancelled)
-
+            relay = _StepRelay(on_step, cancel)
         try:
             return self._translator.translate_batch(
                 [u.tokens for u in batch],
                 target_prefix=[list(prefix) for _ in batch] if prefix else None,
-                callback=callback,
+                callback=relay,
                 **kwargs,
             )
         except RuntimeError as exc:
             raise S2SError(f"The model failed: {exc}") from None
+        finally:
+            if relay is not None:
+                relay.close()
 
     def _strip_prefix(self, hyp: list[str], attention) -> tuple[list[str], list]:
         n = len(self.manifest.target_prefix)
@@ -319,14 +345,15 @@ class Engine:
     def _token_streamer(self, batch: list[_Unit], on_token):
         acc: dict[int, list[str]] = {}
         specials = self.tokenizer.special_tokens | set(self.manifest.target_prefix)
+        decode = self.tokenizer.decode  # not self: see _StepRelay
+        sentence_of = [u.sentence for u in batch]
 
         def on_step(step):
             if step.token in specials:
                 return
-            unit = batch[step.batch_id]
             tokens = acc.setdefault(step.batch_id, [])
             tokens.append(step.token)
-            on_token(TokenEvent(unit.sentence, step.token, self.tokenizer.decode(tokens)))
+            on_token(TokenEvent(sentence_of[step.batch_id], step.token, decode(tokens)))
 
         return on_step
 

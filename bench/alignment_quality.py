@@ -249,6 +249,20 @@ def score(pred: list[set], ref: list[set]) -> dict:
     return {"precision": precision, "recall": recall, "f1": f1, "aer": 1 - f1, "links": n_pred}
 
 
+def bootstrap_f1_difference(pred_a: list[set], pred_b: list[set], ref: list[set], n: int = 1000, seed: int = 0):
+    """Paired bootstrap over sentences: (F1(a) - F1(b), 95% interval)."""
+    rng = np.random.default_rng(seed)
+    counts = np.array([[len(a & r), len(a), len(b & r), len(b), len(r)] for a, b, r in zip(pred_a, pred_b, ref)],
+                      dtype=np.float64)
+
+    def diff(c):
+        s = c.sum(axis=0)
+        return 2 * s[0] / max(s[1] + s[4], 1) - 2 * s[2] / max(s[3] + s[4], 1)
+
+    samples = [diff(counts[rng.integers(0, len(counts), len(counts))]) for _ in range(n)]
+    return diff(counts), float(np.percentile(samples, 2.5)), float(np.percentile(samples, 97.5))
+
+
 def diagonal(words) -> set:
     s, t = len(words.source_words), len(words.target_words)
     return {(min(s - 1, int(round(j * (s - 1) / max(1, t - 1)))) if t > 1 else 0, j) for j in range(t)}
@@ -313,6 +327,12 @@ def main(argv=None) -> int:
             for th in thresholds:
                 rows.append({"system": name, "method": f"threshold {th}",
                              **score([set(words[k].hard("threshold", th)) for k in keep], r)})
+        figures["bootstrap"] = []
+        for label, method in (("argmax", ("argmax",)), ("threshold 0.3", ("threshold", 0.3))):
+            a = [set(systems["head 0"][k].hard(*method)) for k in keep]
+            b = [set(systems["all-heads average"][k].hard(*method)) for k in keep]
+            d, lo, hi = bootstrap_f1_difference(a, b, r)
+            figures["bootstrap"].append({"method": label, "f1_head0_minus_average": d, "ci95": [lo, hi]})
         if args.layers:
             avg_dir = tmp / "all-heads_average"
             per, tok = layer_attention(avg_dir, [test[k] for k in keep])
@@ -332,6 +352,11 @@ def main(argv=None) -> int:
     for row in rows:
         print(f"| {row['system']} | {row['method']} | {row['precision']:.3f} | {row['recall']:.3f} | "
               f"{row['f1']:.3f} | {row['aer']:.3f} |")
+    for row in figures["bootstrap"]:
+        lo, hi = row["ci95"]
+        print(f"\nF1(head 0) - F1(all-heads average), {row['method']}: {row['f1_head0_minus_average']:+.3f} "
+              f"(95% paired bootstrap interval {lo:+.3f} .. {hi:+.3f})", end="")
+    print()
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0

@@ -17,8 +17,12 @@ layer's head average comes from transformers (the viewer's all-heads code).
 Figures: precision, recall, F1 and AER of the attention links against eflomal's links,
 with no sure/possible distinction (so AER = 1 − F1); plus a diagonal baseline.
 
-    .venv/bin/python bench/alignment_quality.py --model runs/cmp-tiny/best \\
-        --test runs/cmp-tiny/data/test.tsv --n 500
+    .venv/bin/python bench/alignment_quality.py --model runs/en-de/best \\
+        --test runs/en-de/data/test.tsv --n 1000 --layers
+
+(``runs/en-de/best`` is the checkpoint the bundled ``resources/models/ddtp-en-de`` was
+exported from; the bundled folder itself keeps no ``hf/`` checkpoint, and both
+conversions need one. Its ``data/test.tsv`` split is held out from training.)
 """
 
 from __future__ import annotations
@@ -167,7 +171,12 @@ def eflomal_links(corpus: list[tuple[str, str]], keep: int, workdir: Path) -> li
 
 # ------------------------------------------------------------------ model attention
 def hf_dir(model: Path) -> Path:
-    return model / "hf" if (model / "hf" / "config.json").is_file() else model
+    ckpt = model / "hf" if (model / "hf" / "config.json").is_file() else model
+    weights = any(ckpt.glob("*.safetensors")) or (ckpt / "pytorch_model.bin").is_file()
+    if not (ckpt / "config.json").is_file() or not weights:
+        raise SystemExit(f"{model}: no Hugging Face checkpoint (config.json + weights, or an hf/ folder); "
+                         "the head 0 / all-heads comparison converts it twice")
+    return ckpt
 
 
 def convert(model: Path, out: Path, average: bool) -> Path:
@@ -286,6 +295,7 @@ def main(argv=None) -> int:
     started = time.time()
     rng = random.Random(args.seed)
     model = Path(args.model)
+    hf_dir(model)  # fail early, before the slow parts
     ddtp = ddtp_pairs(args.lists, max_words=60)
     print(f"DDTP: {len(ddtp)} en-de sentence pairs from {args.lists}", file=sys.stderr)
     if args.test:

@@ -147,37 +147,8 @@ def _src_prefix(segs, target_seg):
         yield seg.text
 
 
-def _alignment_line(engine, source_line: str, target_line: str, records, fmt: str) -> str:
-    from s2s_desktop.core.alignment import merge_subwords, pharaoh
-
-    parts, sentences = [], []
-    for src_off, tgt_off, result in records:
-        if result.attention is None:
-            continue
-        words = merge_subwords(result.source_tokens, result.target_tokens, result.attention, engine.tokenizer)
-        pairs = words.hard("argmax")
-        if fmt == "pharaoh":
-            if pairs:
-                parts.append(pharaoh(pairs, src_off, tgt_off))
-        else:
-            sentences.append({
-                "source": result.source,
-                "target": result.target,
-                "source_offset": src_off,
-                "target_offset": tgt_off,
-                "source_tokens": result.source_tokens,
-                "target_tokens": result.target_tokens,
-                "source_words": words.source_words,
-                "target_words": words.target_words,
-                "attention": [[round(float(x), 4) for x in row] for row in words.matrix],
-                "alignment": [[s + src_off, t + tgt_off] for s, t in pairs],
-            })
-    if fmt == "pharaoh":
-        return " ".join(parts)
-    return json.dumps({"source": source_line, "target": target_line, "sentences": sentences}, ensure_ascii=False)
-
-
 def cmd_translate(args) -> int:
+    from s2s_desktop.core.alignment_export import alignment_line
     from s2s_desktop.core.engine import TranslationOptions
 
     text = _read_input(args.input)
@@ -197,7 +168,7 @@ def cmd_translate(args) -> int:
                 last = start + n == len(lines) - 1
                 out.write(translated + ("\n" if not last or trailing_newline else ""))
                 if align:
-                    align.write(_alignment_line(engine, line, translated, records, args.alignments_format) + "\n")
+                    align.write(alignment_line(line, translated, records, engine.tokenizer, args.alignments_format) + "\n")
             out.flush()
     finally:
         if out is not sys.stdout:

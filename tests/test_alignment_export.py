@@ -92,15 +92,3 @@ def test_threshold_method_and_errors(translated, en_de):
         alignment_line(line.source, line.target, line.records, en_de.tokenizer, "xml")
     with pytest.raises(ValueError):
         alignment_line(line.source, line.target, line.records, en_de.tokenizer, "pharaoh", "magic")
-
-
-def test_same_output_as_the_cli_writer(en_de):
-    """The CLI can switch to alignment_line: same records in, same line out."""
-    from s2s_desktop import cli
-
-    lines = ["The house is small. The dog is old.", "", "- The cat sleeps."]
-    options = TranslationOptions(beam_size=1)
-    for line, (translated, records) in zip(lines, cli.translate_lines(en_de, lines, options)):
-        for fmt in ("pharaoh", "json"):
-            assert alignment_line(line, translated, records, en_de.tokenizer, fmt) == cli._alignment_line(
-                en_de, line, translated, records, fmt)

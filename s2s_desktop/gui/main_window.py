@@ -7,9 +7,16 @@ Plug-in points for other parts of the app:
 
 * ``alignment_dock`` -- an empty dock on the right for the alignment viewer;
 * ``translationUpdated(object)`` -- the TextTranslation shown in the target pane, each
-  time it changes (None when the pane shows something else, e.g. a summary);
-  ``current_translation`` and ``latest_results`` hold the same state;
-* ``open_model_manager()`` -- Tools → Manage models….
+  time it changes (at most every 40 ms while a job streams; None when the pane shows
+  something else, e.g. a summary). ``current_translation`` is that object (its
+  ``results`` maps sentence index → SentenceResult with tokens and attention) and
+  ``latest_results`` the SentenceResults added by the last update;
+* ``open_model_manager()`` -- Tools → Manage models…;
+* ``jobFinished(kind)`` / ``jobFailed(kind, message)`` / ``jobCancelled(kind)`` and
+  ``documentLoaded(Document)`` for translate/summarize/open jobs.
+
+Connect to these window signals, not to the worker's: a plain Python callable
+connected to a worker signal runs on the worker thread.
 """
 
 from __future__ import annotations

@@ -83,6 +83,11 @@ def _freeze_gc() -> None:
     gc.freeze()
 
 
+def model_label(name: str, pair: str, sep: str = "  ·  ") -> str:
+    """A model's name with its language pair, unless the name already says it."""
+    return name if pair in name else f"{name}{sep}{pair}"
+
+
 def language_name(code: str | None) -> str:
     if not code:
         return ""
@@ -491,7 +496,7 @@ class MainWindow(QMainWindow):
             m = model.manifest
             if m.task != task:
                 continue
-            self.model_combo.addItem(f"{m.name or m.id}  ·  {m.pair}", m.id)
+            self.model_combo.addItem(model_label(m.name or m.id, m.pair), m.id)
             self.model_combo.setItemData(self.model_combo.count() - 1, f"{m.id}\n{model.path}", Qt.ItemDataRole.ToolTipRole)
         if self.model_combo.count() == 0:
             self.model_combo.addItem(f"No {task} model installed", None)
@@ -537,7 +542,7 @@ class MainWindow(QMainWindow):
         if m is None:
             self.model_label.setText("No model")
         else:
-            self.model_label.setText(f"{m.name or m.id} ({m.pair})")
+            self.model_label.setText(model_label(m.name or m.id, m.pair, " · "))
         src = language_name(m.source) if m else ""
         self.source_pane.title.setText(f"Source — {src}" if src else "Source")
         if self.task == "translate":
@@ -646,7 +651,7 @@ class MainWindow(QMainWindow):
         if info.get("loaded"):
             _freeze_gc()
         self.device_label.setText(info["describe"])
-        self.model_label.setText(f"{info['name']} ({info['pair']})")
+        self.model_label.setText(model_label(info["name"], info["pair"], " · "))
 
     def _on_progress(self, job_id: int, done: int, total: int, label: str) -> None:
         if self._is_open(job_id) or (self._is_output(job_id) and (total > 1 or "round" in label)):

@@ -446,3 +446,38 @@ def test_binding_refcount_workaround_keeps_long_sessions_alive():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "alive" in proc.stdout, proc.stderr[-2000:]
+
+
+def test_errors_become_user_messages_with_details():
+    from s2s_desktop.core.errors import DocumentError
+    from s2s_desktop.gui.worker import describe_exception
+
+    try:
+        raise MemoryError()
+    except MemoryError as exc:
+        err = describe_exception(exc)
+    assert err.message.startswith("Out of memory") and "MemoryError" in err.details
+    try:
+        raise RuntimeError("CUDA failed with error out of memory")
+    except RuntimeError as exc:
+        assert describe_exception(exc).message.startswith("Out of memory on the device")
+    err = describe_exception(DocumentError("/x/a.pdf", "the file is empty"))
+    assert err.message == "Cannot read /x/a.pdf: the file is empty"
+    try:
+        {}["missing"]
+    except KeyError as exc:
+        err = describe_exception(exc)
+    assert err.message.startswith("Unexpected error: KeyError") and "Traceback" in err.details
+
+
+def test_message_bar_details_toggle(qtbot):
+    from s2s_desktop.gui.widgets import MessageBar
+
+    bar = MessageBar()
+    qtbot.addWidget(bar)
+    bar.show_message("Something failed", "error", "Traceback: details here")
+    assert bar.isVisible() and bar.details_button.isVisible() and not bar.details.isVisible()
+    bar.details_button.click()
+    assert bar.details.isVisible() and "details here" in bar.details.toPlainText()
+    bar.show_message("Just so you know", "info")
+    assert not bar.details_button.isVisible() and not bar.details.isVisible()

@@ -618,11 +618,13 @@ class MainWindow(QMainWindow):
         return job
 
     def stop(self) -> None:
-        """Stop the running job(s) (Esc)."""
+        """Stop the running job(s) (Esc); with nothing running, dismiss the message."""
         self.debounce.stop()
         if self.runner.busy(("translate", "summarize", "open")):
             self.runner.cancel(("translate", "summarize", "open"))
             self.statusBar().showMessage("Stopped", 3000)
+        elif self.message_bar.isVisible():
+            self.message_bar.dismiss()
 
     def _is_output(self, job_id: int) -> bool:
         return self._output_job is not None and self._output_job.id == job_id

@@ -54,7 +54,7 @@ class MessageBar(QFrame):
         self.close_button = QToolButton()
         self.close_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarCloseButton))
         self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip("Dismiss (Esc)")
+        self.close_button.setToolTip("Dismiss (Ctrl+Shift+D)")
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setMaximumHeight(160)

@@ -1,5 +1,5 @@
 """The alignment viewer wired into the real main window, the way the window should do it
-(``wire`` below is the recommended integration; the window itself is not changed here)."""
+(the window builds them with its first translation)."""
 
 import pytest
 
@@ -15,21 +15,8 @@ LONG = 30_000
 
 
 def wire(window):
-    """The integration: the panel goes into the window's dock, the highlighter onto its
-    panes, and every translationUpdated feeds both (None clears them)."""
-    panel = AlignmentPanel()
-    window.alignment_dock.setWidget(panel)
-    highlighter = PaneHighlighter(window.source, window.target)
-    connect(panel, highlighter)
-
-    def update(translation):
-        model = window.current_model()
-        model_dir = str(model.path) if model is not None else None
-        panel.set_translation(translation, model_dir=model_dir)
-        highlighter.set_translation(translation, model_dir=model_dir)
-
-    window.translationUpdated.connect(update)
-    return panel, highlighter
+    """The window wires the viewer itself; this returns its panel and highlighter."""
+    return window.ensure_alignment_viewer()
 
 
 @pytest.fixture

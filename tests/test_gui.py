@@ -391,17 +391,23 @@ def test_autosave_restores_the_source_after_a_crash(qtbot, make_window, tmp_path
     assert second.source.toPlainText() == "Unsaved words"
 
 
-def test_model_manager_lists_installed_models(qtbot, window, monkeypatch):
-    from s2s_desktop.gui.models_dialog import ModelsDialog
+def test_model_manager_removes_a_loaded_model_and_the_picker_follows(qtbot, window):
+    from PySide6.QtCore import Qt
 
-    shown = []
-    monkeypatch.setattr(ModelsDialog, "exec", lambda self: shown.append(self) or 0)
+    assert translate(qtbot, window, "Good morning.") == "Guten Morgen."  # tiny-en-de is loaded now
     window.models_action.trigger()
-    (dialog,) = shown
-    ids = [dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())]
-    assert ids == ["tiny-bart-sum", "tiny-en-de", "tiny-t5-sum"]
-    assert dialog.table.item(1, 4).text().endswith(("KB", "MB"))
-    assert "tiny-en-de" in dialog.table.item(1, 5).text()
+    dialog = window._manager_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.confirm = lambda title, text: True
+    assert dialog.select("tiny-en-de")
+    path = window.store.get("tiny-en-de").path
+    with qtbot.waitSignal(dialog.modelsChanged, timeout=LONG):
+        qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+    assert not path.exists()  # the worker released the model first, then it was removed
+    qtbot.waitUntil(lambda: window.model_combo.findData("tiny-en-de") < 0, timeout=LONG)
+    assert not window.run_action.isEnabled()  # no translate model is left
+    window.models_action.trigger()
+    assert window._manager_dialog is dialog  # one dialog, raised again
 
 
 def test_renderer_edits_only_changed_segments(qtbot):

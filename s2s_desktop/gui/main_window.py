@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import Q_ARG, QByteArray, QMetaObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self._taken = 0  # results of the output job already shown
         self._closing = False
         self._preload = preload
+        self._manager_dialog = None
 
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
@@ -341,6 +342,9 @@ class MainWindow(QMainWindow):
         self.alignment_dock.setWidget(placeholder)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.alignment_dock)
         self.alignment_dock.hide()
+        self.alignment_panel = None  # built with the first translation (keeps start-up light)
+        self.highlighter = None
+        self.translationUpdated.connect(self._update_alignment)
         toggle = self.alignment_dock.toggleViewAction()
         toggle.setText("&Alignment")
         toggle.setShortcut(QKeySequence("Ctrl+Shift+A"))
@@ -478,6 +482,26 @@ class MainWindow(QMainWindow):
     def set_vertical(self, vertical: bool) -> None:
         self.splitter.setOrientation(Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal)
 
+    def ensure_alignment_viewer(self):
+        """The alignment panel in the dock and the hover highlighter on both panes."""
+        if self.alignment_panel is None:
+            from s2s_desktop.gui.alignment import AlignmentPanel, PaneHighlighter, connect
+
+            self.alignment_panel = AlignmentPanel()
+            self.alignment_dock.setWidget(self.alignment_panel)
+            self.highlighter = PaneHighlighter(self.source, self.target)
+            connect(self.alignment_panel, self.highlighter)
+        return self.alignment_panel, self.highlighter
+
+    def _update_alignment(self, translation) -> None:
+        if translation is None and self.alignment_panel is None:
+            return
+        panel, highlighter = self.ensure_alignment_viewer()
+        model = self.current_model()
+        model_dir = str(model.path) if model is not None else None
+        panel.set_translation(translation, model_dir=model_dir)
+        highlighter.set_translation(translation, model_dir=model_dir)
+
     # ==================================================================== models
     @property
     def task(self) -> str:
@@ -585,11 +609,23 @@ class MainWindow(QMainWindow):
             self.runner.submit(Job("load", self._engine_key(model)))
 
     def open_model_manager(self) -> None:
-        from s2s_desktop.gui.models_dialog import ModelsDialog
+        """Tools → Manage Models…: non-modal, so translating goes on during a download."""
+        if self._manager_dialog is None:
+            from s2s_desktop.gui.manager_dialog import ModelManagerDialog
+            from s2s_desktop.models.manager import ModelManager
 
-        dialog = ModelsDialog(self.store, self)
-        dialog.exec()
-        self.refresh_models()
+            self._manager_dialog = ModelManagerDialog(self, ModelManager(self.store), unload=self._unload_for_removal)
+            self._manager_dialog.modelsChanged.connect(self.refresh_models)
+        self._manager_dialog.show()
+        self._manager_dialog.raise_()
+        self._manager_dialog.activateWindow()
+
+    def _unload_for_removal(self, model) -> None:
+        """Called on the manager's thread before a loaded model is removed: stop the
+        jobs using it and wait until the worker has released it."""
+        self.runner.cancel()
+        QMetaObject.invokeMethod(self.runner.worker, "unload_path", Qt.ConnectionType.BlockingQueuedConnection,
+                                 Q_ARG(str, str(model.path)))
 
     # ====================================================================== jobs
     def run_task(self, auto: bool = False) -> Job | None:

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from s2s_desktop.core.errors import Cancelled, S2SError
 from s2s_desktop.core.jobs import CancelToken
+from s2s_desktop.gui.worker import WorkerThread
 
 QUANTIZATION_CHOICES = ("int8", "int8_float16", "float16", "float32")
 
@@ -355,7 +356,7 @@ class ModelManagerDialog(QDialog):
         if self.busy:
             return
         call = _Call(fn, CancelToken() if cancellable else None)
-        thread = QThread(self)
+        thread = WorkerThread(self)  # keeps one Python thread state (see gui.worker)
         call.moveToThread(thread)
         thread.started.connect(call.run)
         # Bound methods of this (GUI-thread) object: queued into the GUI thread. Each

@@ -23,6 +23,7 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -117,6 +118,9 @@ class Worker(QObject):
                 self._drop(next(iter(self._engines)))
             engine = Engine(key.model_path, key.device, key.compute_type, key.threads)
             self._engines[key] = engine
+            from s2s_desktop.models.manager import IN_USE
+
+            IN_USE.track(engine)  # the model manager refuses to delete a loaded model
         else:  # most recently used last
             self._engines[key] = self._engines.pop(key)
         m = engine.manifest
@@ -129,6 +133,16 @@ class Worker(QObject):
         engine = self._engines.pop(key, None)
         if engine is not None:
             engine.unload()
+            from s2s_desktop.models.manager import IN_USE
+
+            IN_USE.untrack(engine)
+
+    @Slot(str)
+    def unload_path(self, path: str) -> None:
+        """Release every engine of the model at ``path`` (before it is removed)."""
+        target = Path(path).resolve()
+        for key in [k for k in self._engines if Path(k.model_path).resolve() == target]:
+            self._drop(key)
 
     def unload_all(self) -> None:
         for key in list(self._engines):

@@ -19,10 +19,7 @@ Nothing here imports torch/transformers; the all-heads mode does, lazily, on a w
 thread.
 """
 
-from s2s_desktop.gui.alignment._none_guard import guard as _guard
-
-_guard()  # PySide6 6.12 on Python 3.11 loses a reference to None per void call (see _none_guard)
-
+# (importing s2s_desktop.gui first installs qtcompat's PySide6 6.12 work-around)
 from s2s_desktop.gui.alignment.data import AlignmentData  # noqa: E402
 from s2s_desktop.gui.alignment.dock import AlignmentDock, AlignmentPanel  # noqa: E402
 from s2s_desktop.gui.alignment.heads import HeadsGrid, compute_cross_attentions, hf_checkpoint  # noqa: E402

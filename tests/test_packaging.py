@@ -227,26 +227,29 @@ def test_bundle_gui_opens_offscreen(bundle, tmp_path):
 
 
 # ------------------------------------------- app-side hooks (skip until present)
+def _manager_with_conversion_check():
+    manager = pytest.importorskip("s2s_desktop.models.manager")
+    if not hasattr(manager, "conversion_unavailable"):
+        pytest.skip("models.manager has no conversion_unavailable() yet")
+    return manager
+
+
 def test_conversion_is_refused_in_the_frozen_app(monkeypatch):
-    convert = pytest.importorskip("s2s_desktop.models.convert")
-    if not hasattr(convert, "conversion_unavailable"):
-        pytest.skip("models.convert has no conversion_unavailable() yet")
+    manager = _manager_with_conversion_check()
     from s2s_desktop.core.errors import ModelError
 
     monkeypatch.setattr(sys, "frozen", True, raising=False)
-    reason = convert.conversion_unavailable()
+    reason = manager.conversion_unavailable()
     assert reason and "full install" in reason
     with pytest.raises(ModelError, match="full install"):
-        convert.convert_checkpoint(ROOT / "nowhere", ROOT / "nowhere-out", object())
+        manager.run_conversion_job({})  # the child process's entry: refuses before reading the job
 
 
 def test_conversion_names_missing_libraries(monkeypatch):
-    convert = pytest.importorskip("s2s_desktop.models.convert")
-    if not hasattr(convert, "conversion_unavailable"):
-        pytest.skip("models.convert has no conversion_unavailable() yet")
+    manager = _manager_with_conversion_check()
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
-    assert "torch" in convert.conversion_unavailable()
+    assert "torch" in manager.conversion_unavailable()
 
 
 def test_about_lists_version_models_and_libraries():

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # (an unpinned torch pulls a multi-GB CUDA build).
 TORCH ?= torch==2.13.0
 
-.PHONY: run test cli bench clean
+.PHONY: run test cli bench clean package package-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,16 @@ run: $(VENV)/.app
 	fi
 
 test: $(VENV)/.dev
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q -m "not slow"
+
+# One-folder app bundle (GUI + CLI + bundled models, no torch): dist/s2s-desktop/
+package: $(VENV)/.app
+	$(BIN)/pip install -q "pyinstaller>=6"
+	PYTHON=$(BIN)/python packaging/build.sh
+
+# The slow packaging checks: wheel contents, the bundle's CLI translates, its window opens
+package-test: package $(VENV)/.dev
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q -m slow tests/test_packaging.py
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run_all.py

@@ -8,17 +8,34 @@ import time
 _T0 = time.perf_counter()
 
 
+def app_icon():
+    """The app icon (resources/icons, every rendered size); an empty icon if missing."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QIcon
+
+    from s2s_desktop.models.store import resources_dir
+
+    icon = QIcon()
+    icons = resources_dir() / "icons"
+    for size in (16, 32, 48, 64, 128, 256, 512):
+        path = icons / f"s2s-desktop-{size}.png"
+        if path.is_file():
+            icon.addFile(str(path), QSize(size, size))
+    return icon
+
+
 def create_app(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
-    from s2s_desktop import APP_NAME, __version__
+    from s2s_desktop import APP_ID, APP_NAME, __version__
 
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_NAME)
-    app.setDesktopFileName(APP_NAME)
+    app.setDesktopFileName(APP_ID)  # packaging/linux/<APP_ID>.desktop; the Wayland app_id
+    app.setWindowIcon(app_icon())
     return app
 
 

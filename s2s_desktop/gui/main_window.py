@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from s2s_desktop import APP_NAME, __version__
+from s2s_desktop import APP_NAME
 from s2s_desktop.core.documents import SUPPORTED_EXTENSIONS
 from s2s_desktop.gui.autosave import Autosave
 from s2s_desktop.gui.qtcompat import emit
@@ -947,9 +947,9 @@ class MainWindow(QMainWindow):
         self.source.setPlainText(old_output)
 
     def about(self) -> None:
-        QMessageBox.about(self, f"About {APP_NAME}",
-                          f"<b>{APP_NAME}</b> {__version__}<br>Offline translation and summarization "
-                          "on CTranslate2 models. Nothing you type leaves this computer.")
+        from s2s_desktop.about import about_html
+
+        QMessageBox.about(self, f"About {APP_NAME}", about_html())
 
     # ================================================================ lifecycle
     def _after_show(self) -> None:

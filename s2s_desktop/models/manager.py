@@ -18,6 +18,7 @@ conversion at once.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import queue
@@ -179,6 +180,33 @@ def _weights_in(folder: Path) -> str | None:
     return None
 
 
+def conversion_unavailable() -> str | None:
+    """Why Hugging Face checkpoints cannot be converted in this installation, or None.
+
+    Conversion (models.convert, run in a child ``sys.executable -m`` process) needs torch
+    and transformers: the packaged (PyInstaller) app and a plain ``pip install`` have
+    neither, and there the converter would only fail late with a NameError about torch.
+    Pre-converted CTranslate2 models need no conversion and install everywhere.
+    """
+    alternative = ("Pre-converted CTranslate2 models ([pre-converted] in the catalog) install without it; or convert "
+                   "the model with the full install and import the converted folder.")
+    if getattr(sys, "frozen", False):
+        return ("Converting Hugging Face checkpoints needs the full install of s2s-desktop (Python with torch and "
+                "transformers); this packaged app has neither. " + alternative)
+    missing = [name for name in ("torch", "transformers") if importlib.util.find_spec(name) is None]
+    if missing:
+        return (f"Converting Hugging Face checkpoints needs {' and '.join(missing)}, which this installation lacks: "
+                "install the training extras (pip install torch, then pip install 's2s-desktop[train]'). " + alternative)
+    return None
+
+
+def require_conversion() -> None:
+    """Raise ModelError with the reason when checkpoints cannot be converted here."""
+    reason = conversion_unavailable()
+    if reason:
+        raise ModelError(reason)
+
+
 # ------------------------------------------------------------------ manager
 class ModelManager:
     def __init__(self, store: ModelStore | None = None, catalog: Catalog | None = None, *,
@@ -280,6 +308,8 @@ class ModelManager:
         check(cancel)
         if entry and entry.format == "ctranslate2" and inspection.kind != "ctranslate2":
             raise ModelError(f"{repo_id} was expected to hold a CTranslate2 model (model.bin) but does not")
+        if inspection.kind != "ctranslate2":
+            require_conversion()  # before downloading a checkpoint this installation cannot convert
 
         self.user_dir.mkdir(parents=True, exist_ok=True)
         self.cleanup()
@@ -525,6 +555,7 @@ class ModelManager:
         if weights == "pickle" and not allow_pickle:
             raise ModelError(f"{folder} only has pickled PyTorch weights (pytorch_model.bin), which can run code when "
                              "loaded. Convert it to safetensors, or allow pickled weights explicitly if you trust it.")
+        require_conversion()
         manifest = entry.manifest(model_id, source, target) if entry else self._infer(folder, model_id, task, source, target)
         manifest.extra["imported_from"] = str(folder)
         return self._convert_and_install(folder, model_id, manifest, quantization=quantization,
@@ -624,6 +655,7 @@ def _rmdir_if_empty(path: Path) -> None:
 # ---------------------------------------------------------------- conversion job
 def run_conversion_job(job: dict, on_stage: Callable[[str], None] | None = None) -> Path:
     """Do one conversion (in whatever process calls this)."""
+    require_conversion()
     from s2s_desktop.models.convert import convert_checkpoint
 
     stage = on_stage or (lambda _m: None)

@@ -30,7 +30,7 @@ run: $(VENV)/.app
 	else \
 		echo "No display found: the desktop window needs X11 or Wayland."; \
 		echo "Use the command line instead, for example:"; \
-		echo "  echo 'The weather is good today.' | $(BIN)/s2s translate"; \
+		echo "  echo 'This package contains the documentation for the library.' | $(BIN)/s2s translate"; \
 		echo "  $(BIN)/s2s summarize report.pdf"; \
 		echo "  $(BIN)/s2s models list"; \
 		echo "  $(BIN)/s2s --help"; \

@@ -41,6 +41,17 @@ def checksum_dir(model_dir: str | os.PathLike) -> dict[str, str]:
     }
 
 
+def publish_model_dir(staging: Path, out: Path, manifest: ModelManifest) -> Path:
+    """Record the checksums of a finished staging folder in its manifest and move it into
+    place in one rename (replacing ``out``): readers never see a half-written model."""
+    manifest.files = checksum_dir(staging)
+    manifest.save(staging)
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(staging, out)
+    return out
+
+
 def infer_manifest(checkpoint_dir: str | os.PathLike, model_id: str, **overrides) -> ModelManifest:
     """Guess the manifest for a local Hugging Face checkpoint from its config and files.
 
@@ -141,11 +152,7 @@ def convert_checkpoint(
         stage("Writing the manifest")
         manifest.quantization = quantization
         manifest.created = manifest.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
-        manifest.files = checksum_dir(tmp)
-        manifest.save(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        publish_model_dir(tmp, out, manifest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

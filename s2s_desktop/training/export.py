@@ -82,7 +82,7 @@ def export_model(
     log: Callable[[str], None] = print,
     force: bool = False,
 ) -> dict:
-    from s2s_desktop.models.convert import checksum_dir, convert_checkpoint, infer_manifest
+    from s2s_desktop.models.convert import convert_checkpoint, infer_manifest, publish_model_dir
     from s2s_desktop.models.store import dir_size
     from s2s_desktop.training.decode import engine_generate, hf_generate
     from s2s_desktop.training.metrics import score
@@ -166,11 +166,7 @@ def export_model(
                 "test": results.get("int8"), "test_fp32": results.get("fp32"),
             }
         }
-        manifest.files = checksum_dir(staging)
-        manifest.save(staging)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
+        publish_model_dir(staging, out, manifest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -1,8 +1,9 @@
 """Decoding helpers for evaluation: CTranslate2 (what the app ships) and transformers fp32.
 
-``ct2_generate`` uses the app's Engine when it is available (so evaluation measures
-exactly what users get) and falls back to a direct CTranslate2 + sentencepiece path
-(used during training for dev scores: greedy, one thread).
+``engine_generate`` decodes with the app's Engine, so `s2s evaluate` and the model cards
+measure exactly what users get. ``ct2_generate`` is a lean direct CTranslate2 +
+sentencepiece path for the periodic dev scores during training (a manifest-less
+temporary conversion, greedy, inputs truncated rather than split).
 """
 
 from __future__ import annotations
@@ -101,13 +102,9 @@ def hf_generate(checkpoint_dir: str | os.PathLike, sources: list[str], *, beam_s
 def engine_generate(model_dir: str | os.PathLike, sources: list[str], *, task: str = "translate",
                     beam_size: int | None = None, threads: int = 1, no_repeat_ngram_size: int | None = None,
                     device: str = "cpu") -> Decoded:
-    """Decode with the app's Engine (exactly what users get); falls back to ct2_generate
-    when the engine is unavailable."""
-    try:
-        from s2s_desktop.core.engine import Engine, SummaryOptions, TranslationOptions
-    except ImportError:
-        return ct2_generate(model_dir, sources, beam_size=beam_size or 4, threads=threads,
-                            no_repeat_ngram_size=no_repeat_ngram_size)
+    """Decode with the app's Engine (exactly what users get)."""
+    from s2s_desktop.core.engine import Engine, SummaryOptions, TranslationOptions
+
     engine = Engine(model_dir, device=device, compute_type="auto", intra_threads=threads)
     start = time.perf_counter()
     outputs = [""] * len(sources)

@@ -158,10 +158,10 @@ class Worker:
         fixed = self.out_tokens or None
         options = TranslationOptions(beam_size=beam, max_output_tokens=fixed, min_output_tokens=fixed or 0,
                                      return_attention=self.system == "a")
-        partials: dict[int, str] = {}
+        partials: dict = {}
 
         def on_token(event) -> None:  # what the GUI worker does with each streamed token
-            partials[event.index] = event.text
+            partials[event.index] = event  # (the GUI decodes the latest ones when it polls)
 
         for result in self.engine.translate_sentences(job.sentences, options, cancel=CancelToken(),
                                                       on_token=on_token if beam == 1 else None):

@@ -15,6 +15,7 @@ from s2s_desktop.core.text import (
     segment_text,
     split_long,
     split_sentences,
+    unwrap,
 )
 
 # --------------------------------------------------------------------------- helpers
@@ -28,13 +29,17 @@ def sentences(text, lang="en"):
     return [s.text for s in segment_text(text, lang) if s.translatable]
 
 
-def check_invariants(text, segments):
+def check_invariants(text, segments, joined=True):
     assert "".join(s.text for s in segments) == text
     for s in segments:
         assert s.text, "no empty segments"
         if s.translatable:
             assert s.text == s.text.strip()
-            assert "\n" not in s.text and "\r" not in s.text
+            inner = s.text.replace("\r\n", "\n")
+            if joined:  # a hard-wrapped sentence may span "\n" / "\r\n", nothing else
+                inner = inner.replace("\n", " ")
+            assert not any(c in inner for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+            assert "\n" not in unwrap(s.text) and "\r" not in unwrap(s.text)
             assert any(c.isalpha() for c in s.text)
     # neighbouring kept text is merged
     for a, b in zip(segments, segments[1:]):
@@ -50,7 +55,7 @@ def words(s):
 _odd_chars = st.sampled_from(
     list("\n\r\t \u2028\u2029\x0b\x0c\x00\x85\u00a0\u3000.!?,;:-*+#>|()1234567890aZé")
     + ["\r\n", "😀", "👍🏽", "e\u0301", "z.B.", "Dr. ", "3. Mai", "- ", "1. ", "a) ", "# ",
-       "> ", "  ", "。", "！", "\u200d", "ß", "İ", "\ufb01"]
+       "> ", "  ", "。", "！", "\u200d", "ß", "İ", "\ufb01", "a long line of wrapped words\n", "\n  next"]
 )
 _texty = st.lists(st.one_of(_odd_chars, st.text(max_size=8)), max_size=40).map("".join)
 _langs = st.sampled_from([None, "en", "de", "fr", "zh", "zh-Hant", "deu_Latn", "nllb", "", "xx-YY", "ja"])
@@ -70,6 +75,13 @@ def test_round_trip_layout_heavy_text(text, lang):
     segments = segment_text(text, lang)
     check_invariants(text, segments)
     assert reassemble(segments, {}) == text
+
+
+@_PROP
+@given(_texty, _langs)
+def test_round_trip_without_joining_keeps_sentences_on_one_line(text, lang):
+    segments = segment_text(text, lang, join_wrapped=False)
+    check_invariants(text, segments, joined=False)
 
 
 @_PROP
@@ -208,6 +220,72 @@ def test_reassemble_adds_space_between_touching_translations():
     segs = segment_text("你好。世界！", "zh")
     assert reassemble(segs, {0: "Hello.", 1: "World!"}) == "Hello. World!"
     assert reassemble(segs, {0: "您好。", 1: "世界！"}) == "您好。世界！"
+
+
+def test_hard_wrapped_prose_is_joined_across_lines():
+    text = (
+        "The quick brown fox jumps over the lazy dog while the\n"
+        "farmer sleeps. Nobody saw it happen, and the next day\n"
+        "everybody had a different story about it.\n"
+        "\n"
+        "Second paragraph.\n"
+    )
+    segs = segment_text(text, "en")
+    check_invariants(text, segs)
+    assert sentences(text) == [
+        "The quick brown fox jumps over the lazy dog while the\nfarmer sleeps.",
+        "Nobody saw it happen, and the next day\neverybody had a different story about it.",
+        "Second paragraph.",
+    ]
+    idx = [i for i, s in enumerate(segs) if s.translatable]
+    out = reassemble(segs, {idx[0]: "Eins.", idx[1]: "Zwei.", idx[2]: "Drei."})
+    assert out == "Eins. Zwei.\n\nDrei.\n"  # wraps inside sentences go, paragraphs stay
+    assert unwrap(sentences(text)[0]) == "The quick brown fox jumps over the lazy dog while the farmer sleeps."
+
+
+def test_wrapped_german_prose_joins_before_capitalised_nouns():
+    text = (
+        "Liebe Anna,\n"
+        "ich hoffe, es geht dir gut. Wir sehen uns dann am\n"
+        "Montag in Berlin, wenn das Wetter mitspielt und der\n"
+        "Zug pünktlich ist.\n"
+        "Viele Grüße\n"
+        "Ben\n"
+    )
+    assert sentences(text, "de") == [
+        "Liebe Anna,",  # a short line ends where its writer ended it
+        "ich hoffe, es geht dir gut.",
+        "Wir sehen uns dann am\nMontag in Berlin, wenn das Wetter mitspielt und der\nZug pünktlich ist.",
+        "Viele Grüße",
+        "Ben",
+    ]
+
+
+def test_verse_addresses_and_structure_are_not_joined():
+    verse = "Roses are red and the sky is blue\nSugar is sweet and so are you\n"
+    assert sentences(verse) == ["Roses are red and the sky is blue", "Sugar is sweet and so are you"]
+    address = "Erika Mustermann\nHauptstraße 5\n12345 Berlin\n"
+    assert sentences(address, "de") == ["Erika Mustermann", "Hauptstraße 5", "12345 Berlin"]
+    structured = "# A heading that is long\nbelow it\n> quoted and long line\nnot quoted\n- item\n- other item\n| a b | c |\nd e\n"
+    assert sentences(structured) == ["A heading that is long", "below it", "quoted and long line", "not quoted",
+                                     "item", "other item", "a b", "c", "d e"]
+    assert sentences("Ends with a colon:\nfirst thing") == ["Ends with a colon:", "first thing"]
+
+
+def test_wrapped_list_item_and_crlf():
+    text = "- an item whose text is\r\n  wrapped onto the next line\r\n- next item\r\n"
+    segs = segment_text(text)
+    check_invariants(text, segs)
+    assert sentences(text) == ["an item whose text is\r\n  wrapped onto the next line", "next item"]
+    assert kept(segs) == ["- ", "\r\n- ", "\r\n"]
+    assert unwrap(sentences(text)[0]) == "an item whose text is wrapped onto the next line"
+
+
+def test_joining_can_be_turned_off():
+    text = "The quick brown fox jumps over the\nlazy dog.\n"
+    assert sentences(text) == ["The quick brown fox jumps over the\nlazy dog."]
+    assert [s.text for s in segment_text(text, "en", join_wrapped=False) if s.translatable] == [
+        "The quick brown fox jumps over the", "lazy dog."]
 
 
 def test_split_sentences_hard_wrapped_paragraph():

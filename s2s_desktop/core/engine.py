@@ -21,7 +21,7 @@ from s2s_desktop.core.device import DeviceChoice, choose_device
 from s2s_desktop.core.errors import Cancelled, ModelError, S2SError
 from s2s_desktop.core.jobs import CancelToken, check
 from s2s_desktop.core.manifest import ModelManifest
-from s2s_desktop.core.text import Segment, reassemble, segment_text, split_long, split_sentences
+from s2s_desktop.core.text import Segment, reassemble, segment_text, split_long, split_sentences, unwrap
 from s2s_desktop.core.tokenizer import Tokenizer, load_tokenizer
 
 
@@ -53,13 +53,31 @@ class SentenceResult:
     cached: bool = False
 
 
-@dataclass(frozen=True)
 class TokenEvent:
-    """A streamed token: ``text`` is the detokenized output of that sentence so far."""
+    """A streamed token: ``text`` is the detokenized output of that sentence so far.
 
-    index: int
-    token: str
-    text: str
+    ``text`` is decoded when first read, not when the token arrives: a consumer that
+    keeps only each sentence's latest event and looks at it a few times a second (the
+    GUI) pays one decode per look instead of one per token, on CTranslate2's thread."""
+
+    __slots__ = ("index", "token", "_tokens", "_count", "_decode", "_text")
+
+    def __init__(self, index: int, token: str, tokens: list[str], count: int, decode: Callable[[list[str]], str]):
+        self.index = index
+        self.token = token
+        self._tokens = tokens  # the sentence's growing token list: only appended to
+        self._count = count
+        self._decode = decode
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self._decode(self._tokens[: self._count])
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"TokenEvent(index={self.index}, token={self.token!r}, count={self._count})"
 
 
 @dataclass(frozen=True)
@@ -220,6 +238,7 @@ class Engine:
         return m.source_prefix + self.tokenizer.encode(m.source_text_prefix + text) + m.source_suffix
 
     def _units(self, index: int, sentence: str) -> list[_Unit]:
+        sentence = unwrap(sentence)  # a sentence from a hard-wrapped paragraph reads as one line
         pieces = [sentence]
         if self.tokenizer.count(sentence) > self.input_limit:
             pieces = split_long(sentence, self.tokenizer.count, self.input_limit)
@@ -343,17 +362,21 @@ class Engine:
         self.last_stats = {"tokens": produced, "seconds": elapsed, "tokens_per_second": produced / elapsed if elapsed > 0 else 0.0}
 
     def _token_streamer(self, batch: list[_Unit], on_token):
-        acc: dict[int, list[str]] = {}
+        """The per-token step handler: runs once per token of every sentence in the
+        batch, on CTranslate2's thread, so it does as little as it can."""
         specials = self.tokenizer.special_tokens | set(self.manifest.target_prefix)
         decode = self.tokenizer.decode  # not self: see _StepRelay
         sentence_of = [u.sentence for u in batch]
+        acc: list[list[str]] = [[] for _ in batch]
 
         def on_step(step):
-            if step.token in specials:
+            token = step.token
+            if token in specials:
                 return
-            tokens = acc.setdefault(step.batch_id, [])
-            tokens.append(step.token)
-            on_token(TokenEvent(sentence_of[step.batch_id], step.token, decode(tokens)))
+            i = step.batch_id
+            tokens = acc[i]
+            tokens.append(token)
+            on_token(TokenEvent(sentence_of[i], token, tokens, len(tokens), decode))
 
         return on_step
 

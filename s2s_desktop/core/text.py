@@ -1,10 +1,12 @@
 """Text pipeline: user text -> translatable sentences -> translated text, layout intact.
 
 ``segment_text`` cuts a text into a flat list of :class:`Segment` s whose texts, joined,
-give back the input exactly. Translatable segments are single sentences (stripped, one
-line, with at least one letter); everything else (newlines, blank lines, indentation,
-list/heading/quote markers, table pipes, tabs, whitespace between sentences, runs without
-a letter such as ``2024`` or ``---``) is kept verbatim in non-translatable segments.
+give back the input exactly. Translatable segments are single sentences (stripped, with at
+least one letter); everything else (newlines, blank lines, indentation, list/heading/quote
+markers, table pipes, tabs, whitespace between sentences, runs without a letter such as
+``2024`` or ``---``) is kept verbatim in non-translatable segments. A sentence stays on
+one line unless the text is hard-wrapped prose (an e-mail, text copied out of a PDF): then
+a sentence may span the wrap, and ``unwrap`` gives the one-line text to feed a model.
 ``reassemble`` swaps in translations and keeps the rest.
 
 ``split_sentences`` is the layout-blind variant for summarization, and ``split_long``
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 
 import sentencex
 
-__all__ = ["Segment", "segment_text", "reassemble", "split_sentences", "split_long"]
+__all__ = ["Segment", "segment_text", "reassemble", "split_sentences", "split_long", "unwrap"]
 
 
 @dataclass(frozen=True)
@@ -183,10 +185,13 @@ class _Builder:
 
 
 def _split_cell(cell: str, lang: str) -> list[str]:
-    """Cut ``cell`` (one line, no markers) into consecutive stretches, each holding at
-    most one sentence; the stretches concatenate to ``cell`` exactly."""
+    """Cut ``cell`` (one line or one wrapped paragraph, no markers) into consecutive
+    stretches, each holding at most one sentence; they concatenate to ``cell`` exactly."""
+    # A wrapped paragraph's line breaks are spaces to the segmenter; same length, so
+    # positions found in ``flat`` are positions in ``cell``.
+    flat = cell.translate(_FLATTEN)
     try:
-        sentences = _sentencex(lang, cell)
+        sentences = _sentencex(lang, flat)
     except Exception:
         return [cell]
     pieces: list[str] = []
@@ -197,7 +202,7 @@ def _split_cell(cell: str, lang: str) -> list[str]:
             continue
         # Locate by position in the original so nothing is lost even if the
         # segmenter normalised something; give up on the cell if it cannot.
-        found = cell.find(core, pos)
+        found = flat.find(core, pos)
         if found < 0:
             return [cell]
         if found > pos:
@@ -227,20 +232,119 @@ def _segment_line(line: str, lang: str, out: _Builder) -> None:
                 out.piece(piece)
 
 
-def segment_text(text: str, lang: str | None = None) -> list[Segment]:
+def _segment_wrapped(lines: list[str], lang: str, out: _Builder) -> None:
+    """Lines of one hard-wrapped paragraph: the first line's markers are kept, the rest
+    is segmented as one text, so a sentence may run across the line breaks."""
+    prefix_end = _PREFIX.match(lines[0]).end()
+    out.keep(lines[0][:prefix_end])
+    for piece in _split_cell("\n".join([lines[0][prefix_end:], *lines[1:]]), lang):
+        out.piece(piece)
+
+
+def segment_text(text: str, lang: str | None = None, *, join_wrapped: bool = True) -> list[Segment]:
     """Cut ``text`` into segments; ``"".join(s.text for s in result) == text`` always.
 
-    Translatable segments are single sentences: no surrounding whitespace, no line
-    break inside, at least one letter. Neighbouring non-translatable text is merged,
-    and no segment is empty (the empty text gives an empty list).
+    Translatable segments are single sentences: no surrounding whitespace, at least one
+    letter, and no line break inside except where ``join_wrapped`` found a hard-wrapped
+    paragraph (see ``_wrap_joins``) -- then only ``\n`` / ``\r\n``. Neighbouring
+    non-translatable text is merged, and no segment is empty (the empty text gives an
+    empty list).
     """
     seg_lang = _segmenter_lang(lang)
     out = _Builder()
-    for i, line in enumerate(text.split("\n")):
+    lines = text.split("\n")
+    joins = _wrap_joins(lines) if join_wrapped else set()
+    i = 0
+    while i < len(lines):
         if i:
             out.keep("\n")
-        _segment_line(line, seg_lang, out)
+        j = i
+        while j in joins:
+            j += 1
+        if j == i:
+            _segment_line(lines[i], seg_lang, out)
+        else:
+            _segment_wrapped(lines[i : j + 1], seg_lang, out)
+        i = j + 1
     return out.result()
+
+
+# --------------------------------------------------------------------------- hard wraps
+
+_FLATTEN = str.maketrans("\r\n", "  ")
+_CLOSERS = ")]}\"'\u00bb\u201d\u2019"
+_SENTENCE_END = frozenset(".!?:\u2026\u3002\uff01\uff1f\uff0e\uff1a")
+WRAP_WIDTH_SHARE = 0.6  # a line shorter than this share of its block's longest ends on purpose
+
+
+def _drop_cr(line: str) -> str:
+    return line[:-1] if line.endswith("\r") else line
+
+
+def _joinable(prev: str, nxt: str) -> bool:
+    """Could ``nxt`` continue ``prev``'s sentence? Only plain text lines qualify: no table
+    cells, no other line separators, no heading or quote on ``prev``, no marker on
+    ``nxt`` (a list item's indented continuation qualifies)."""
+    prev, nxt = _drop_cr(prev), _drop_cr(nxt)
+    if _SUBLINE_SPLIT.search(prev) or _SUBLINE_SPLIT.search(nxt) or _CELL_SPLIT.search(prev) or _CELL_SPLIT.search(nxt):
+        return False
+    prev_end = _PREFIX.match(prev).end()
+    if "#" in prev[:prev_end] or ">" in prev[:prev_end] or not _has_letter(prev[prev_end:]):
+        return False
+    next_end = _PREFIX.match(nxt).end()
+    return not nxt[:next_end].strip() and _has_letter(nxt[next_end:])
+
+
+def _ends_open(line: str) -> bool:
+    """The line does not end a sentence (no final punctuation, closing quotes aside)."""
+    content = _drop_cr(line).rstrip().rstrip(_CLOSERS)
+    return bool(content) and content[-1] not in _SENTENCE_END
+
+
+def _starts_lower(line: str) -> bool:
+    content = line.lstrip()
+    return bool(content) and content[0].islower()
+
+
+def _width(line: str) -> int:
+    return len(_drop_cr(line).rstrip())
+
+
+def _wrap_joins(lines: list[str]) -> set[int]:
+    """Indices ``i`` where line ``i + 1`` continues the sentence of line ``i``.
+
+    A block is a run of plain lines (``_joinable`` pairs). Line ``i`` is joined to the
+    next when it ends open (no final punctuation), is long for its block (a wrapped line
+    fills most of the width; a short line -- a salutation, a title, a verse -- ends
+    where its writer ended it), and either the next line starts in lower case or the
+    block shows that it is wrapped prose (some open line followed by a lower-case one:
+    German nouns start in upper case, so one lower-case continuation vouches for the
+    rest). Verse, addresses and lists of names show no such evidence and stay as typed.
+    """
+    joins: set[int] = set()
+    i, n = 0, len(lines)
+    while i < n - 1:
+        j = i
+        while j < n - 1 and _joinable(lines[j], lines[j + 1]):
+            j += 1
+        if j > i:
+            width = max(_width(lines[k]) for k in range(i, j + 1))
+            open_ = {k: _ends_open(lines[k]) for k in range(i, j)}
+            lower = {k: _starts_lower(lines[k + 1]) for k in range(i, j)}
+            prose = any(open_[k] and lower[k] for k in range(i, j))
+            for k in range(i, j):
+                if open_[k] and _width(lines[k]) >= WRAP_WIDTH_SHARE * width and (lower[k] or prose):
+                    joins.add(k)
+        i = j + 1
+    return joins
+
+
+def unwrap(sentence: str) -> str:
+    """The one-line text of a sentence for a model: each line break and the
+    indentation around it become one space (a no-op for one-line sentences)."""
+    if "\n" not in sentence and "\r" not in sentence:
+        return sentence
+    return re.sub(r"[ \t]*\r?\n[ \t]*", " ", sentence)
 
 
 # --------------------------------------------------------------------------- reassemble

@@ -734,7 +734,8 @@ class MainWindow(QMainWindow):
         # greedy decoding streams a whole batch at once; showing the first few unfinished
         # sentences (where the reader is) keeps each update cheap on long documents
         streaming = sorted(i for i in dict(job.partials) if i not in translation.results)[:MAX_STREAMING]
-        partials = {i: job.partials.get(i, "") for i in streaming}
+        events = {i: job.partials.get(i) for i in streaming}
+        partials = {i: e.text for i, e in events.items() if e is not None}  # decoded here, once per poll
         partials = {i: t for i, t in partials.items() if t}
         changed = bool(new) or partials != self.renderer.partials or self._full_render
         self.renderer.partials = partials

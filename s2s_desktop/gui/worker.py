@@ -56,9 +56,10 @@ class Job:
     options: dict[str, Any] = field(default_factory=dict)
     id: int = field(default_factory=lambda: next(_ids))
     cancel: CancelToken = field(default_factory=CancelToken)
-    # {sentence index: text so far} while tokens stream (written by CTranslate2's
-    # thread, read by the GUI: single dict operations, atomic under the GIL)
-    partials: dict[int, str] = field(default_factory=dict)
+    # {sentence index: its latest TokenEvent} while tokens stream (written by
+    # CTranslate2's thread, read by the GUI: single dict operations, atomic under the
+    # GIL); the GUI reads ``.text`` (decoded on demand) of the few it shows
+    partials: dict[int, Any] = field(default_factory=dict)
     # finished SentenceResults in arrival order (appended by the worker, polled by the GUI)
     results: list = field(default_factory=list)
 
@@ -183,8 +184,8 @@ class Worker(QObject):
                                      max_output_tokens=job.options.get("max_output_tokens") or None)
         beam = options.beam_size or engine.manifest.decoding.beam_size
 
-        def on_token(event) -> None:  # on CTranslate2's thread: no Qt here
-            job.partials[event.index] = event.text
+        def on_token(event) -> None:  # on CTranslate2's thread: no Qt, no decoding here
+            job.partials[event.index] = event
 
         stream = engine.translate_sentences(translation.sentences, options, cancel=job.cancel,
                                             on_token=on_token if beam == 1 else None)

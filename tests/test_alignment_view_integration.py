@@ -64,3 +64,30 @@ def test_viewer_in_the_main_window(qtbot, window):
     # the source is edited: no stale highlights, the dock says why
     window.source.textCursor().insertText("Now ")
     assert highlighter.weights("source") == [] and panel.data() is None
+
+
+def test_hard_wrapped_paragraph_translates_as_sentences_and_highlights(qtbot, window):
+    """Text pasted from an e-mail or a PDF is hard-wrapped: a sentence that runs across
+    the wrap is translated whole, its translation takes one line, and hovering a word on
+    the wrapped line still lights up that sentence's translation."""
+    panel, highlighter = wire(window)
+    source = "The dog is old and the house\nis small. We need a new computer.\n\nGood morning."
+    with qtbot.waitSignal(window.jobFinished, timeout=LONG, check_params_cb=lambda kind: kind == "translate"):
+        window.source.setPlainText(source)
+        window.run_task()
+    translation = window.current_translation
+    assert translation.sentences == ["The dog is old and the house\nis small.", "We need a new computer.", "Good morning."]
+    qtbot.waitUntil(lambda: len(translation.results) == 3, timeout=LONG)
+    first = translation.results[0]
+    assert "\n" not in first.target and first.source_tokens[:3] != []
+    target = window.target.toPlainText()
+    assert target.count("\n") == 2  # only the blank line between the paragraphs
+    assert target.split("\n")[0].startswith(first.target)
+    # hover "small." on the wrapped second line of the source
+    cursor = QTextCursor(window.source.document())
+    cursor.setPosition(source.index("small") + 2)
+    rect = window.source.cursorRect(cursor)
+    _move(window.source.viewport(), QPointF(rect.x(), rect.center().y()))
+    assert panel.current_sentence() == 0
+    lit = highlighter.weights("target")
+    assert lit and all(a < len(first.target) for a, _, _ in lit)

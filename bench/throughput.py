@@ -233,7 +233,7 @@ def worker_main(args) -> None:
         if cmd.get("quit"):
             reply.write(json.dumps({"peak_rss": bl.peak_rss_mb(), "rss": bl.rss_mb()}) + "\n")
             return
-        reply.write(json.dumps(w.run(cmd["mode"], cmd["part"], cmd.get("n"), cmd.get("replay", False))) + "\n")
+        reply.write(json.dumps(w.run(cmd["mode"], cmd["part"], cmd.get("n"), cmd.get("replay", False), cmd.get("raw", False))) + "\n")
 
 
 # =========================================================================== parent

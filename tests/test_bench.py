@@ -35,7 +35,8 @@ def test_bench_script_runs(name, tiny_models):
     out = _run([str(ROOT / "bench" / f"{name}.py")], tiny_models)
     assert "|---" in out  # printed a table
     if name == "throughput":
-        for label in ("(a) app pipeline", "(a') app pipeline", "(b) raw CTranslate2", "(c) transformers", "a/b paired"):
+        for label in ("(a) app pipeline", "(a') app pipeline", "(b) raw CTranslate2", "(c) transformers",
+                      "(b) raw CTranslate2, inside (a)'s process", "a/b same process", "a/b separate processes"):
             assert label in out
 
 

@@ -608,6 +608,39 @@ class MainWindow(QMainWindow):
         if model is not None and self._preload and not self._closing:
             self.runner.submit(Job("load", self._engine_key(model)))
 
+    def _prepare_alignment(self) -> None:
+        """Build the alignment viewer and load the model's tokenizer while the window is
+        idle: done on the first results instead, they held the GUI thread for 60-120 ms
+        in the middle of streaming a translation (measured with bench/gui_stall.py).
+        Runs once the worker has loaded a model (the heavy imports are done by then), in
+        small steps, one per event-loop turn, so that no step stalls the window."""
+        model = self.current_model()
+        if self._closing or model is None or self.task != "translate":
+            return
+
+        def steps():
+            import s2s_desktop.core.alignment_export  # noqa: F401
+
+            yield
+            import s2s_desktop.gui.alignment  # noqa: F401  (the widgets)
+
+            yield
+            self.ensure_alignment_viewer()
+            yield
+            from s2s_desktop.core.errors import S2SError
+            from s2s_desktop.gui.alignment.data import tokenizer_for
+
+            try:
+                tokenizer_for(model.path)
+            except (S2SError, OSError, ValueError, RuntimeError):
+                pass  # a broken model is reported by the worker when it loads it
+
+        def step(it=steps()):
+            if not self._closing and next(it, StopIteration) is not StopIteration:
+                QTimer.singleShot(0, step)
+
+        step()
+
     def open_model_manager(self) -> None:
         """Tools → Manage Models…: non-modal, so translating goes on during a download."""
         if self._manager_dialog is None:
@@ -688,6 +721,8 @@ class MainWindow(QMainWindow):
     def _on_model_ready(self, job_id: int, info: dict) -> None:
         if info.get("loaded"):
             _freeze_gc()
+            # the worker has imported numpy, sentencepiece, ...: what is left is cheap
+            QTimer.singleShot(0, self._prepare_alignment)
         self.device_label.setText(info["describe"])
         self.model_label.setText(model_label(info["name"], info["pair"], " · "))
 

@@ -164,4 +164,6 @@ _STOPS = [(0.0, (247, 251, 255)), (0.125, (222, 235, 247)), (0.25, (198, 219, 23
 def ramp(n: int = 256) -> list[tuple[int, int, int]]:
     xs = np.linspace(0, 1, n)
     pos = [s for s, _ in _STOPS]
-    return [tuple(int(round(np.interp(x, pos, [c[k] for _, c in _STOPS]))) for k in range(3)) for x in xs]
+    # one vectorized interpolation per channel (per-value np.interp calls cost ~20 ms)
+    channels = [np.rint(np.interp(xs, pos, [c[k] for _, c in _STOPS])).astype(int) for k in range(3)]
+    return [(int(r), int(g), int(b)) for r, g, b in zip(*channels)]

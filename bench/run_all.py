@@ -30,12 +30,11 @@ script (`bench/<name>.py`) and carries the machine line and the load average at 
 it ran. Benchmark figures are never test assertions: `tests/test_bench.py` only checks
 that every script runs on the tiny test models.
 
-**Read the figures with the conditions in mind.** The reference machine has 2 cores and
-was shared while these ran (a nice-10 training job and colleagues' test runs: the load
-average is recorded in every section). Absolute tokens/s are therefore lower and noisier
-than on an idle machine; the comparisons are made robust by running the systems
-interleaved in one run (each 100-sentence slice runs on (a), (a') and (b) back to back,
-rotating the order) and by taking medians of per-slice paired ratios.
+**Read the figures with the conditions in mind.** Every section records the machine and
+its load average. Repeated runs vary by ±5-10 % and one CTranslate2 process can run up to
+~15 % faster or slower than another on identical work, so systems run interleaved, every
+round of the throughput benchmark starts fresh worker processes, (b) also runs inside
+(a)'s process, and ratios are medians of per-slice paired ratios.
 
 Models: **OPUS-MT-sized Marian** = 6+6 layers, d512, 8 heads, FFN 2048, swish, vocab
 58,101 (sentencepiece trained on Debian DDTP English, 58,100 pieces + `<pad>`), random

@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import benchlib as bl  # noqa: E402
 
-SCRIPTS = ["throughput", "latency", "summarize", "memory", "scaling"]
+SCRIPTS = ["throughput", "overhead", "latency", "summarize", "memory", "scaling"]
 
 HEADER = """# Benchmarks
 

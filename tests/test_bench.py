@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ["throughput", "latency", "summarize", "memory", "scaling"]
+SCRIPTS = ["throughput", "overhead", "latency", "summarize", "memory", "scaling"]
 
 
 def _run(args: list[str], tiny_models: dict[str, Path]) -> str:

@@ -1,5 +1,6 @@
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -27,7 +28,11 @@ def test_result_tokens_and_attention_shapes(en_de):
     assert en_de.tokenizer.decode(result.target_tokens) == result.target == "Die Kinder spielen im Garten."
     assert result.attention.shape == (len(result.target_tokens), len(result.source_tokens))
     np.testing.assert_allclose(result.attention.sum(axis=1), 1.0, atol=1e-4)
-    assert result.score is not None and result.score <= 0
+    assert result.score is None  # greedy: no log-probabilities unless asked for
+    (scored,) = en_de.translate_sentences(["The children play in the garden."], replace(GREEDY, return_scores=True))
+    assert scored.target == result.target and scored.score is not None and scored.score <= 0
+    (beam,) = en_de.translate_sentences(["The children play in the garden."], TranslationOptions(beam_size=4))
+    assert beam.score is not None and beam.score <= 0
 
 
 @pytest.mark.parametrize("model_id", ["tiny-t5-sum", "tiny-bart-sum"])

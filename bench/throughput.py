@@ -42,6 +42,7 @@ SYSTEMS = {
     "a0": "(a') app pipeline, attention off",
     "b": "(b) raw CTranslate2 translate_batch",
     "bin": "(b) raw CTranslate2, inside (a)'s process",
+    "a0in": "(a') attention off, inside (a)'s process",
     "c": "(c) transformers generate fp32",
 }
 MODES = {"greedy": 1, "beam4": 4}
@@ -134,7 +135,8 @@ class Worker:
             self.pad = vocab["<pad>"]
         self.load_seconds = time.perf_counter() - started
 
-    def run(self, mode: str, part: int, n: int | None = None, replay: bool = False, raw: bool = False) -> dict:
+    def run(self, mode: str, part: int, n: int | None = None, replay: bool = False, raw: bool = False,
+            attention_off: bool = False) -> dict:
         beam = MODES[mode]
         piece = self.inputs["slices"][part]
         count = n or len(piece["sentences"])
@@ -149,11 +151,12 @@ class Worker:
                 self.engine._translator = _Replay(self.recorded[(mode, part)])
             else:
                 self.engine._translator = _Recorder(real)
+        self.attention = self.system == "a" and not attention_off
         started, cpu = time.perf_counter(), time.process_time()
         tokens = getattr(self, f"_run_{'a' if self.system == 'a0' else self.system}")(beam, piece["first"], count, piece)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         if self.system in ("a", "a0"):
-            if not replay and n is None:
+            if not replay and n is None and not attention_off:
                 self.recorded[(mode, part)] = self.engine._translator.calls
             self.engine._translator = real
         return {"tokens": tokens, "seconds": seconds, "cpu": cpu, "sentences": count, "slice": part}
@@ -167,7 +170,7 @@ class Worker:
         job = self.engine.start_text(text)
         fixed = self.out_tokens or None
         options = TranslationOptions(beam_size=beam, max_output_tokens=fixed, min_output_tokens=fixed or 0,
-                                     return_attention=self.system == "a")
+                                     return_attention=self.attention)
         partials: dict = {}
 
         def on_token(event) -> None:  # what the GUI worker does with each streamed token
@@ -233,7 +236,8 @@ def worker_main(args) -> None:
         if cmd.get("quit"):
             reply.write(json.dumps({"peak_rss": bl.peak_rss_mb(), "rss": bl.rss_mb()}) + "\n")
             return
-        reply.write(json.dumps(w.run(cmd["mode"], cmd["part"], cmd.get("n"), cmd.get("replay", False), cmd.get("raw", False))) + "\n")
+        reply.write(json.dumps(w.run(cmd["mode"], cmd["part"], cmd.get("n"), cmd.get("replay", False), cmd.get("raw", False),
+                                    cmd.get("attention_off", False))) + "\n")
 
 
 # =========================================================================== parent
@@ -332,9 +336,10 @@ def measure(label: str, model: Path, hf: Path | None, sentences: list[str], out_
                     for s in order:
                         if s == "c" and (r >= torch_repeats or part >= torch_slices):
                             continue
-                        if s == "a" and "b" in systems:  # and (b) in the same process, order alternating
-                            pair = [("a", {}), ("bin", {"raw": True})][:: 1 if k % 2 else -1]
-                            for name, extra in pair:
+                        if s == "a":  # with (b) and (a') in the same process too, the order rotating
+                            group = [("a", {})] + ([("bin", {"raw": True})] if "b" in systems else []) \
+                                + ([("a0in", {"attention_off": True})] if "a0" in systems else [])
+                            for name, extra in group[k % len(group):] + group[: k % len(group)]:
                                 res = procs["a"].ask(mode=mode, part=part, **extra)
                                 runs.append({"system": name, "mode": mode, "round": r, **res})
                             continue
@@ -371,7 +376,7 @@ def summarize_runs(result: dict) -> tuple[str, dict]:
     back to back under the same load."""
     runs = result["runs"]
     rows, med = [], {}
-    shown = list(result["systems"]) + (["bin"] if any(r["system"] == "bin" for r in runs) else [])
+    shown = list(result["systems"]) + [x for x in ("bin", "a0in") if any(r["system"] == x for r in runs)]
     for mode in result["modes"]:
         for s in shown:
             mine = [r for r in runs if r["system"] == s and r["mode"] == mode]
@@ -399,7 +404,8 @@ def summarize_runs(result: dict) -> tuple[str, dict]:
 
     ratio_rows = []
     for mode in result["modes"]:
-        ab, a0a, bc = paired("a", "b", mode), paired("a0", "a", mode), paired("b", "c", mode)
+        ab, bc = paired("a", "b", mode), paired("b", "c", mode)
+        a0a = paired("a0in", "a", mode) or paired("a0", "a", mode)  # same process when measured there
         ab_cpu = paired("a", "b", mode, "cpu")
         same = paired("a", "bin", mode)
         med[("a/b same", mode)] = bl.median(same) if same else None
@@ -439,11 +445,12 @@ def summarize_runs(result: dict) -> tuple[str, dict]:
                    ["mode", "tokens", "pipeline wall ms", "pipeline CPU ms", "µs/token", "(b) s for these tokens",
                     "pipeline / (b)", "same at 1,100 tok/s (idle machine)"], replay_rows)
     out += "\n\n" + bl.table(["mode", "a/b same process (target ≥ 0.95)", "a/b separate processes", "a/b separate, per CPU-second",
-                              "b/c paired (target ≥ 4 at beam 4)", "attention cost a'/a − 1 (target < 10 %)"], ratio_rows)
+                              "b/c paired (target ≥ 4 at beam 4)", "attention cost a'/a − 1, same process (target < 10 %)"], ratio_rows)
     out += ("\n\n*a/b same process* pairs each slice's (a) run with (b) run on the very same CTranslate2 Translator in "
             "(a)'s worker, back to back in alternating order: the process-to-process spread of CTranslate2 itself "
             "(up to ~15 % between two processes doing identical work) cancels out. *Separate processes* pairs (a) with "
-            "(b)'s own worker; every round starts fresh workers.")
+            "(b)'s own worker; every round starts fresh workers. The attention cost compares (a) with (a') run in "
+            "(a)'s worker as well.")
     return out, {f"{s}/{m}": v for (s, m), v in med.items()}
 
 

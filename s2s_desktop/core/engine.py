@@ -248,17 +248,18 @@ class Engine:
             pieces = split_long(sentence, self.tokenizer.count, self.input_limit)
         return [_Unit(index, i, p, self.encode(p)) for i, p in enumerate(pieces)]
 
-    def _decode_kwargs(self, options, max_tokens: int, attention: bool) -> dict:
+    def _decode_kwargs(self, options: TranslationOptions, max_tokens: int, attention: bool) -> dict:
         d = self.manifest.decoding
         pick = lambda value, default: default if value is None else value  # noqa: E731
+        beam = max(1, pick(options.beam_size, d.beam_size))
         return dict(
-            beam_size=max(1, pick(options.beam_size, d.beam_size)),
+            beam_size=beam,
             length_penalty=pick(options.length_penalty, d.length_penalty),
             no_repeat_ngram_size=pick(options.no_repeat_ngram_size, d.no_repeat_ngram_size),
             repetition_penalty=pick(options.repetition_penalty, d.repetition_penalty),
             max_decoding_length=max_tokens,
             return_attention=attention,
-            return_scores=getattr(options, "return_scores", False) or pick(options.beam_size, d.beam_size) > 1,
+            return_scores=options.return_scores or beam > 1,
             max_input_length=0,  # inputs are split to fit beforehand, never truncated
         )
 
